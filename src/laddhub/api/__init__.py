@@ -1,0 +1,1 @@
+"""FastAPI adapters: the OCPI routers per version and role, and the admin API."""

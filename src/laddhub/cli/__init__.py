@@ -1,0 +1,1 @@
+"""The `laddhub` command line (Typer + Rich)."""

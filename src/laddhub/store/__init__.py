@@ -1,0 +1,1 @@
+"""Persistence: SQLAlchemy tables, repositories and the unit of work, with Alembic migrations."""
