@@ -251,6 +251,9 @@ def price_timeline(
         warnings=tuple(warnings),
         clamped=clamped,
         records=records,
+        compiled=compiled,
+        zone=zone,
+        reservation_expired=expired,
     )
 
 

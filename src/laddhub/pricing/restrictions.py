@@ -124,6 +124,22 @@ def _hhmm(moment: time | None) -> str:
     return moment.strftime("%H:%M") if moment is not None else "--:--"
 
 
+def _bound_reasons(
+    name: str, minimum: Decimal | None, maximum: Decimal | None, value: Decimal | None, what: str, unit: str
+) -> list[str]:
+    """Reasons a min (inclusive) / max (exclusive) pair fails for `value`, naming the bound that failed."""
+    if minimum is None and maximum is None:
+        return []
+    if value is None:
+        return [f"min_{name}/max_{name}: {what} is unknown"]
+    reasons = []
+    if minimum is not None and value < minimum:
+        reasons.append(f"min_{name} {minimum}: {what} {value.normalize():f} {unit} is below it")
+    if maximum is not None and value >= maximum:
+        reasons.append(f"max_{name} {maximum}: {what} {value.normalize():f} {unit} is not below it")
+    return reasons
+
+
 def failed_restrictions(r: Restrictions, ctx: MatchContext) -> list[str]:
     """Why `r` does not hold in `ctx`, one readable reason per failing restriction; empty when it holds."""
     reasons: list[str] = []
@@ -144,24 +160,11 @@ def failed_restrictions(r: Restrictions, ctx: MatchContext) -> list[str]:
     if not weekday_ok(r, local_date):
         days = ",".join(day.name for day in sorted(r.day_of_week))
         reasons.append(f"day_of_week {days}: local day is {local_date.strftime('%A').upper()}")
-    if not kwh_ok(r, ctx.kwh):
-        reasons.append(
-            f"min_kwh/max_kwh {r.min_kwh or '-'}..{r.max_kwh or '-'}: energy so far is {ctx.kwh} kWh"
-        )
-    if not current_ok(r, ctx.current_a):
-        reasons.append(
-            f"min_current/max_current {r.min_current or '-'}..{r.max_current or '-'}: current is "
-            f"{'unknown' if ctx.current_a is None else f'{ctx.current_a} A'}"
-        )
-    if not power_ok(r, ctx.power_kw):
-        reasons.append(
-            f"min_power/max_power {r.min_power or '-'}..{r.max_power or '-'}: power is "
-            f"{'unknown' if ctx.power_kw is None else f'{ctx.power_kw} kW'}"
-        )
-    if not duration_ok(r, ctx.elapsed_us):
-        reasons.append(
-            f"min_duration/max_duration {r.min_duration if r.min_duration is not None else '-'}.."
-            f"{r.max_duration if r.max_duration is not None else '-'} s: session has lasted "
-            f"{Decimal(ctx.elapsed_us) / US_PER_SECOND} s"
-        )
+    reasons.extend(_bound_reasons("kwh", r.min_kwh, r.max_kwh, ctx.kwh, "energy so far", "kWh"))
+    reasons.extend(_bound_reasons("current", r.min_current, r.max_current, ctx.current_a, "current", "A"))
+    reasons.extend(_bound_reasons("power", r.min_power, r.max_power, ctx.power_kw, "power", "kW"))
+    elapsed = Decimal(ctx.elapsed_us) / US_PER_SECOND
+    minimum = None if r.min_duration is None else Decimal(r.min_duration)
+    maximum = None if r.max_duration is None else Decimal(r.max_duration)
+    reasons.extend(_bound_reasons("duration", minimum, maximum, elapsed, "session duration", "s"))
     return reasons

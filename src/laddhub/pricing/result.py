@@ -11,8 +11,9 @@ import enum
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
-from laddhub.pricing.compiled import CompiledComponent
+from laddhub.pricing.compiled import CompiledComponent, CompiledTariff
 from laddhub.pricing.diagnostics import PricingWarning
 from laddhub.pricing.tariff import ZERO, Dimension, Price, PriceComponent
 from laddhub.pricing.timeline import US_PER_HOUR, PeriodKind, from_us
@@ -215,11 +216,14 @@ class PricingResult:
         "_records",
         "_slices",
         "clamped",
+        "compiled",
         "currency",
         "exact_totals",
+        "reservation_expired",
         "tariff_id",
         "totals",
         "warnings",
+        "zone",
     )
 
     def __init__(
@@ -232,7 +236,13 @@ class PricingResult:
         warnings: tuple[PricingWarning, ...],
         clamped: tuple[str, ...],
         records: list[SliceRecord],
+        compiled: CompiledTariff,
+        zone: ZoneInfo,
+        reservation_expired: bool,
     ) -> None:
+        self.compiled = compiled
+        self.zone = zone
+        self.reservation_expired = reservation_expired
         self.tariff_id = tariff_id
         self.currency = currency
         self.totals = totals
