@@ -134,7 +134,16 @@ class LoadAllocator:
             dtype=np.float64,
         )
         cap = np.where(energy <= 1e-9, 0.0, cap)
-        step_cap = np.minimum(cap, energy / np.maximum(kwu * step_hours, 1e-12))
+        # A limit below the charger's minimum would stop the car; one above its need is harmless: round up.
+        step_cap = np.array(
+            [
+                _accepted_at_least(evse, rate)
+                for evse, rate in zip(
+                    evses, np.minimum(cap, energy / np.maximum(kwu * step_hours, 1e-12)), strict=True
+                )
+            ],
+            dtype=np.float64,
+        )
         classes = [settings.policy.class_of(s.priority_class) for s in controlled]
         rank = np.array([c.rank for c in classes], dtype=np.int64)
         guaranteed = np.array([c.guaranteed_kw for c in classes], dtype=np.float64) / np.maximum(kwu, 1e-12)

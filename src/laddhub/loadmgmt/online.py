@@ -74,7 +74,8 @@ def online_step(demand: StepDemand) -> FloatArray:
     # Rounding down lost what lay between pilot steps (everything, for shares below a charger's minimum):
     # give it back as whole steps, first up to each fair share, then up to targets, then beyond.
     fair_share = np.minimum(_up_to_next_step(demand.evses, continuous, continuous), cap)
-    for goal in (fair_share, target, _up_to_next_step(demand.evses, target, beyond_goal)):
+    last_goal = np.minimum(_up_to_next_step(demand.evses, target, beyond_goal), cap)
+    for goal in (fair_share, target, last_goal):
         slack = _hand_out_leftovers(demand, rates, slack, goal)
     return rates
 

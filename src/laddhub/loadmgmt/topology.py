@@ -120,9 +120,8 @@ class Evse:
         """The smallest accepted rate above `rate`, or None at the top; used to hand out leftovers."""
         tolerance = 1e-9
         if not self.pilot_steps:
-            if rate + tolerance >= self.max_rate:
-                return None
-            return max(self.min_rate, self.max_rate)
+            # Any rate from the minimum up is accepted, so only a rate below the minimum has a "next" one.
+            return self.min_rate if rate + tolerance < self.min_rate else None
         candidates = [s for s in self.pilot_steps if s > rate + tolerance and s >= self.min_rate]
         return min(candidates) if candidates else None
 

@@ -59,6 +59,12 @@ def test_every_idle_evse_gets_zero_and_every_session_at_most_its_caps(data: st.D
             continue
         session = occupied[evse.id]
         if session.vehicle_max_kw is not None:
-            assert limit * evse.kw_per_unit <= session.vehicle_max_kw + 1e-6
+            vehicle_rate = session.vehicle_max_kw / evse.kw_per_unit
+            if evse.pilot_steps:
+                bound = min((s for s in evse.pilot_steps if s >= vehicle_rate - 1e-9), default=evse.max_rate)
+            else:
+                bound = max(vehicle_rate, evse.min_rate)
+            # The smallest rate the charger accepts at or above what the vehicle takes, never more.
+            assert limit <= bound + 1e-9
         if session.energy_needed_kwh == 0.0:
             assert limit == 0.0
