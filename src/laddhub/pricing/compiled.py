@@ -55,6 +55,9 @@ class CompiledComponent:
     unit_incl: Decimal
 
 
+Match = tuple[CompiledComponent | None, CompiledComponent | None, CompiledComponent | None]
+
+
 @dataclass(frozen=True, slots=True)
 class ThresholdMasks(Generic[T]):
     """Masks of the elements that hold on each interval between sorted thresholds of one quantity."""
@@ -199,6 +202,35 @@ class CompiledTariff:
                 bounds.add(end_of_window_us(r.end_time) % US_PER_DAY)
         self._bounds = tuple(sorted(bounds))
         self._days: dict[tuple[ZoneInfo, int], DaySegments] = {}
+        # (mask << 3 | activity << 1 | expired) -> (time-like, energy, flat) components; see `resolve`.
+        self.matches: dict[int, Match] = {}
+
+    def resolve(self, mask: int, kind: PeriodKind, expired: bool) -> Match:
+        """The TIME (or PARKING_TIME), ENERGY and FLAT components that apply under `mask`, memoised.
+
+        For each dimension this is the first element, in priority then list order, whose bit is set: the
+        spec's first-match rule. Few distinct masks occur, so after warm-up this is one dict lookup.
+        """
+        priorities = self.priorities[(kind, expired)]
+        time_dimension = Dimension.PARKING_TIME if kind is PeriodKind.PARKING else Dimension.TIME
+        found = (
+            self._first(mask, priorities, time_dimension),
+            self._first(mask, priorities, Dimension.ENERGY),
+            self._first(mask, priorities, Dimension.FLAT),
+        )
+        code = 0 if kind is PeriodKind.CHARGING else 1 if kind is PeriodKind.PARKING else 2
+        self.matches[mask << 3 | code << 1 | expired] = found
+        return found
+
+    def _first(
+        self, mask: int, priorities: tuple[int, ...], dimension: Dimension
+    ) -> CompiledComponent | None:
+        row = self.components[dimension]
+        for priority in priorities:
+            candidates = mask & priority & self.dimension_masks[dimension]
+            if candidates:
+                return row[(candidates & -candidates).bit_length() - 1]
+        return None
 
     def local_mask(self, local_date: date, of_day_us: int) -> int:
         """Mask of the elements whose time, date and weekday restrictions hold at this wall-clock moment."""

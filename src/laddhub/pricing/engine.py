@@ -16,13 +16,14 @@ The algorithm (digest §8.8, interpretations in docs/pricing.md):
 from __future__ import annotations
 
 from bisect import bisect_right
+from datetime import datetime
 from decimal import ROUND_CEILING, Decimal
 from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 from laddhub.pricing.compiled import CompiledComponent, CompiledTariff, compile_tariff
 from laddhub.pricing.diagnostics import PricingWarning
-from laddhub.pricing.result import KWH_PER_WH, PricingResult, SliceRecord, Totals
+from laddhub.pricing.result import KWH_PER_WH, PricingResult, RecordTuple, Totals
 from laddhub.pricing.rounding import CENTS_HALF_UP, MoneyRounding
 from laddhub.pricing.tariff import ZERO, Dimension, Price, Tariff
 from laddhub.pricing.timeline import (
@@ -39,43 +40,43 @@ from laddhub.pricing.timeline import (
 _CHARGING = PeriodKind.CHARGING
 _PARKING = PeriodKind.PARKING
 _RESERVATION = PeriodKind.RESERVATION
-_KIND_LABEL = {_CHARGING: "charging", _PARKING: "parking", _RESERVATION: "reservation"}
-
-
-def _first(
-    mask: int, priorities: tuple[int, ...], row: tuple[CompiledComponent | None, ...]
-) -> CompiledComponent | None:
-    """The component of the first element (in priority, then list order) whose bit is set in `mask`."""
-    for priority in priorities:
-        candidates = mask & priority
-        if candidates:
-            return row[(candidates & -candidates).bit_length() - 1]
-    return None
 
 
 class _Sums:
-    """Priced quantities per element, per cost category, accumulated while walking the slices."""
+    """Priced quantities per element and activity, accumulated while walking the slices.
+
+    Activities are numbered (0 charging, 1 parking, 2 reservation) and elements by their index, so the
+    hot loop indexes lists instead of hashing enums. `last_*` remember the component (and, when
+    recording, the record position) of the last priced slice, where the step_size extra goes.
+    """
 
     __slots__ = (
         "energy",
         "flat",
         "last_energy",
-        "last_session_time",
+        "last_session",
         "last_time",
         "time",
         "unpriced",
         "used",
     )
 
-    def __init__(self) -> None:
-        self.energy: dict[int, Decimal] = {}
-        self.time: dict[PeriodKind, dict[int, int]] = {_CHARGING: {}, _PARKING: {}, _RESERVATION: {}}
-        self.flat: dict[bool, CompiledComponent] = {}
-        self.last_energy: SliceRecord | None = None
-        self.last_time: dict[PeriodKind, SliceRecord] = {}
-        self.last_session_time: SliceRecord | None = None
-        self.unpriced: dict[str, Decimal] = {}
-        self.used: dict[PeriodKind, int] = {_CHARGING: 0, _PARKING: 0, _RESERVATION: 0}
+    def __init__(self, elements: int) -> None:
+        self.energy: list[Decimal] = [ZERO] * elements
+        self.time: list[list[int]] = [[0] * elements for _ in range(3)]
+        self.flat: list[CompiledComponent | None] = [None, None]
+        self.last_energy: tuple[CompiledComponent, int] | None = None
+        self.last_time: list[tuple[CompiledComponent, int] | None] = [None, None, None]
+        self.last_session = -1
+        self.unpriced: list[Decimal] = [ZERO, ZERO, ZERO, ZERO]
+        self.used = [0, 0, 0]
+
+
+_UNPRICED_ENERGY = 3
+_UNPRICED_LABELS = ("charging", "parking", "reservation", "energy")
+_Slice = tuple[int, int, Decimal, Decimal, int]
+# The first slice of a run: period index, kind, start µs, kWh before, elapsed µs, current, power.
+_RunStart = tuple[int, PeriodKind, int, Decimal, int, Decimal | None, Decimal | None]
 
 
 def price_timeline(
@@ -88,16 +89,52 @@ def price_timeline(
     """Price a session under a tariff in the Location's time zone.
 
     Pass a `CompiledTariff` when pricing many sessions with one tariff: compiling builds the restriction
-    masks and caches local days, which is most of the work for short sessions. Suspicious input (periods
-    out of order or outside the session, negative energy, unpriced dimensions, DST-affected boundaries) is
-    reported in `warnings` and priced as documented, never raised.
+    masks and caches local days and matches, which is most of the work for short sessions. Suspicious input
+    (periods out of order or outside the session, negative energy, unpriced dimensions, DST-affected
+    boundaries) is reported in `warnings` and priced as documented, never raised. The per-slice breakdown
+    is not kept while pricing; reading `result.slices` walks the session again, recording every slice.
     """
     compiled = tariff if isinstance(tariff, CompiledTariff) else compile_tariff(tariff)
     warnings: list[PricingWarning] = []
-    items = _ordered_periods(timeline, warnings)
-    _check_validity(compiled.tariff, timeline, warnings)
+    sums, total_energy, _ = _walk(compiled, timeline, zone, warnings, None)
+    _apply_step_sizes(sums)
+    _warn_unpriced(compiled, sums, warnings)
+    exact, clamped = _totals(compiled, sums, total_energy)
 
+    def record() -> tuple[list[RecordTuple], dict[int, Decimal | int]]:
+        records: list[RecordTuple] = []
+        recorded, _, _ = _walk(compiled, timeline, zone, [], records)
+        return records, _apply_step_sizes(recorded)
+
+    return PricingResult(
+        tariff_id=compiled.tariff.id,
+        currency=compiled.tariff.currency,
+        totals=_rounded(exact, rounding),
+        exact_totals=exact,
+        warnings=tuple(warnings),
+        clamped=clamped,
+        recorder=record,
+        compiled=compiled,
+        zone=zone,
+        reservation_expired=timeline.reservation_expired,
+    )
+
+
+def _walk(
+    compiled: CompiledTariff,
+    timeline: Timeline,
+    zone: ZoneInfo,
+    warnings: list[PricingWarning],
+    records: list[RecordTuple] | None,
+) -> tuple[_Sums, Decimal, None]:
+    """Walk the periods slice by slice and book each into the sums (and into `records` when given).
+
+    Without `records`, consecutive slices of one activity under one mask are booked as one run: the
+    prices are the same, and booking is where the time goes.
+    """
     session_start = to_us(timeline.start)
+    items = _ordered_periods(timeline, session_start, warnings)
+    _check_validity(compiled.tariff, timeline, warnings)
     charging_origin = next((a for a, _, p, _ in items if p.kind is not _RESERVATION), session_start)
     if items:
         first_us = min(items[0][0], session_start)
@@ -106,42 +143,40 @@ def price_timeline(
         first_us, last_us = session_start, session_start + 1
     if compiled.has_local_time:
         seg_starts, seg_masks, notes = compiled.segments(zone, first_us, last_us)
-        for note in notes:
-            resolution = (
-                "the restriction boundary takes effect when the clock jumps past it"
-                if note.kind == "skipped"
-                else "the boundary is crossed at both occurrences of that wall-clock time"
-            )
-            warnings.append(
-                PricingWarning(
-                    f"DST_{note.kind.upper()}_TIME",
-                    f"local time {note.local:%Y-%m-%d %H:%M} in {zone.key} is {note.kind} by a DST change "
-                    f"during the session; {resolution}",
-                )
-            )
+        warnings.extend(_dst_warning(note.kind, note.local, zone) for note in notes)
     else:
         seg_starts, seg_masks = [first_us], [compiled.all_mask]
 
-    sums = _Sums()
-    records: list[SliceRecord] = []
-    components = compiled.components
-    energy_row = components[Dimension.ENERGY]
-    time_row = components[Dimension.TIME]
-    parking_row = components[Dimension.PARKING_TIME]
-    flat_row = components[Dimension.FLAT]
-    energy_mask = compiled.dimension_masks[Dimension.ENERGY]
-    time_mask = compiled.dimension_masks[Dimension.TIME]
-    parking_mask = compiled.dimension_masks[Dimension.PARKING_TIME]
-    flat_mask = compiled.dimension_masks[Dimension.FLAT]
+    sums = _Sums(len(compiled.restrictions))
     expired = timeline.reservation_expired
-    has_duration, has_kwh = compiled.has_duration, compiled.has_kwh
-    duration_points = [p for p in compiled.duration.breakpoints if p > 0]
-    kwh_points = compiled.kwh.breakpoints
+    seg_count = len(seg_starts)
+    dur_points, dur_masks = compiled.duration.breakpoints, compiled.duration.masks
+    kwh_points, kwh_masks = compiled.kwh.breakpoints, compiled.kwh.masks
+    cur_points, cur_masks, cur_unknown = (
+        compiled.current.breakpoints,
+        compiled.current.masks,
+        compiled.current_unknown,
+    )
+    pow_points, pow_masks, pow_unknown = (
+        compiled.power.breakpoints,
+        compiled.power.masks,
+        compiled.power_unknown,
+    )
+    has_current, has_power = bool(cur_points), bool(pow_points)
+    dur_count, kwh_count = len(dur_points), len(kwh_points)
+    all_mask = compiled.all_mask
+    merge = records is None
     cumulative = ZERO
-    total_energy = ZERO
+    # The run being accumulated: its activity code (-1: none yet), mask, first slice and totals.
+    run_code = -1
+    run_mask = 0
+    run_duration = 0
+    run_energy = ZERO
+    run_first: _RunStart | None = None
 
     for index, (a, b, period, _) in enumerate(items):
         kind = period.kind
+        code = 0 if kind is _CHARGING else 1 if kind is _PARKING else 2
         energy = period.energy_kwh
         if energy < 0:
             warnings.append(
@@ -151,125 +186,198 @@ def price_timeline(
                 )
             )
             energy = ZERO
-        if kind is _RESERVATION:
+        if code == 2:
             origin = session_start
             energy = ZERO
         else:
             origin = charging_origin
-            total_energy += energy
-        base_mask = compiled.all_mask
-        if compiled.has_current:
-            current = period.current_a
-            base_mask &= compiled.current_unknown if current is None else compiled.current.at(current)
-        if compiled.has_power:
-            power = period.power_kw
-            base_mask &= compiled.power_unknown if power is None else compiled.power.at(power)
-        priorities = compiled.priorities[(kind, expired)]
+        current, power = period.current_a, period.power_kw
+        mask = all_mask
+        if has_current:
+            mask &= cur_unknown if current is None else cur_masks[bisect_right(cur_points, current)]
+        if has_power:
+            mask &= pow_unknown if power is None else pow_masks[bisect_right(pow_points, power)]
 
-        cuts: list[tuple[int, Decimal | None]] = []
-        if len(seg_starts) > 1:
-            j = bisect_right(seg_starts, a)
-            while j < len(seg_starts) and seg_starts[j] < b:
-                cuts.append((seg_starts[j], None))
-                j += 1
-        if has_duration:
-            cuts.extend((origin + point, None) for point in duration_points if a < origin + point < b)
-        if has_kwh and energy > 0:
-            end_kwh = cumulative + energy
-            for threshold in kwh_points:
-                if cumulative < threshold < end_kwh:
-                    at = a + int((b - a) * (threshold - cumulative) / energy)
-                    cuts.append((at, threshold))
-
-        if cuts:
-            bounds = _slice_bounds(a, b, cumulative, energy, cuts)
+        # The common case: nothing changes inside the period, so it is one slice with one mask.
+        end_kwh = cumulative + energy
+        seg = bisect_right(seg_starts, a) - 1 if seg_count > 1 else 0
+        dur = bisect_right(dur_points, a - origin) if dur_count else 0
+        kwh = bisect_right(kwh_points, cumulative) if kwh_count else 0
+        slices: list[_Slice] | tuple[_Slice]
+        if (
+            (seg + 1 >= seg_count or seg_starts[seg + 1] >= b)
+            and (dur >= dur_count or origin + dur_points[dur] >= b)
+            and (kwh >= kwh_count or kwh_points[kwh] >= end_kwh)
+        ):
+            slices = ((a, b, cumulative, end_kwh, mask & seg_masks[seg] & dur_masks[dur] & kwh_masks[kwh]),)
         else:
-            bounds = [(a, cumulative), (b, cumulative + energy)]
-        for (start, kwh_start), (end, kwh_end) in pairwise(bounds):
-            mask = base_mask & seg_masks[bisect_right(seg_starts, start) - 1]
-            elapsed = start - origin
-            if has_duration:
-                mask &= compiled.duration.at(elapsed)
-            if has_kwh:
-                mask &= compiled.kwh.at(kwh_start)
-            slice_energy = kwh_end - kwh_start
-            record = SliceRecord(
+            slices = _cut_period(compiled, a, b, origin, cumulative, energy, mask, seg_starts, seg_masks)
+        cumulative = end_kwh
+
+        for start, end, kwh_start, kwh_end, slice_mask in slices:
+            if merge and slice_mask == run_mask and code == run_code:
+                run_duration += end - start
+                run_energy += kwh_end - kwh_start
+                continue
+            if run_first is not None:
+                _book(
+                    compiled, sums, records, run_code, run_mask, expired, run_duration, run_energy, run_first
+                )
+            run_code, run_mask = code, slice_mask
+            run_duration, run_energy = end - start, kwh_end - kwh_start
+            run_first = (index, kind, start, kwh_start, start - origin, current, power)
+    if run_first is not None:
+        _book(compiled, sums, records, run_code, run_mask, expired, run_duration, run_energy, run_first)
+    return sums, cumulative, None
+
+
+def _book(
+    compiled: CompiledTariff,
+    sums: _Sums,
+    records: list[RecordTuple] | None,
+    code: int,
+    mask: int,
+    expired: bool,
+    duration: int,
+    energy: Decimal,
+    first: _RunStart,
+) -> None:
+    """Book a run of slices with one activity and mask: find its components, add its quantities."""
+    index, kind, start, kwh_start, elapsed, current, power = first
+    found = compiled.matches.get(mask << 3 | code << 1 | expired)
+    if found is None:
+        found = compiled.resolve(mask, kind, expired)
+    time_comp, energy_comp, flat_comp = found
+    position = -1 if records is None else len(records)
+    sums.used[code] += duration
+    if time_comp is not None:
+        sums.time[code][time_comp.element_index] += duration
+        sums.last_time[code] = (time_comp, position)
+        if code != 2:
+            sums.last_session = code
+    elif duration > 0:
+        sums.unpriced[code] += Decimal(duration) / US_PER_HOUR
+    if code != 2 and (energy or code == 0):
+        if energy_comp is not None:
+            sums.energy[energy_comp.element_index] += energy
+            sums.last_energy = (energy_comp, position)
+        elif energy:
+            sums.unpriced[_UNPRICED_ENERGY] += energy
+    else:
+        energy_comp = None
+    phase = 1 if code == 2 else 0
+    if flat_comp is not None and sums.flat[phase] is None:
+        sums.flat[phase] = flat_comp
+    else:
+        flat_comp = None
+    if records is not None:
+        records.append(
+            (
                 index,
                 kind,
                 start,
-                end,
-                slice_energy,
+                start + duration,
+                energy,
                 kwh_start,
                 elapsed,
-                period.current_a,
-                period.power_kw,
+                current,
+                power,
                 mask,
+                energy_comp,
+                time_comp,
+                flat_comp,
             )
-            records.append(record)
-            duration = end - start
-            sums.used[kind] += duration
-            is_reservation = kind is _RESERVATION
-            if kind is _PARKING:
-                time_comp = _first(mask & parking_mask, priorities, parking_row)
-            else:
-                time_comp = _first(mask & time_mask, priorities, time_row)
-            if time_comp is not None:
-                record.time_comp = time_comp
-                group = sums.time[kind]
-                group[time_comp.element_index] = group.get(time_comp.element_index, 0) + duration
-                sums.last_time[kind] = record
-                if not is_reservation:
-                    sums.last_session_time = record
-            elif duration > 0:
-                label = _KIND_LABEL[kind]
-                sums.unpriced[label] = sums.unpriced.get(label, ZERO) + Decimal(duration) / US_PER_HOUR
-            if not is_reservation and (slice_energy or kind is _CHARGING):
-                energy_comp = _first(mask & energy_mask, priorities, energy_row)
-                if energy_comp is not None:
-                    record.energy_comp = energy_comp
-                    sums.energy[energy_comp.element_index] = (
-                        sums.energy.get(energy_comp.element_index, ZERO) + slice_energy
-                    )
-                    sums.last_energy = record
-                elif slice_energy:
-                    sums.unpriced["energy"] = sums.unpriced.get("energy", ZERO) + slice_energy
-            if is_reservation not in sums.flat:
-                flat_comp = _first(mask & flat_mask, priorities, flat_row)
-                if flat_comp is not None:
-                    record.flat_comp = flat_comp
-                    sums.flat[is_reservation] = flat_comp
-        cumulative += energy
+        )
 
-    _apply_step_sizes(sums)
-    _warn_unpriced(compiled, sums, warnings)
-    exact, clamped = _totals(compiled, sums, total_energy)
-    return PricingResult(
-        tariff_id=compiled.tariff.id,
-        currency=compiled.tariff.currency,
-        totals=_rounded(exact, rounding),
-        exact_totals=exact,
-        warnings=tuple(warnings),
-        clamped=clamped,
-        records=records,
-        compiled=compiled,
-        zone=zone,
-        reservation_expired=expired,
+
+def _dst_warning(kind: str, local: datetime, zone: ZoneInfo) -> PricingWarning:
+    resolution = (
+        "the restriction boundary takes effect when the clock jumps past it"
+        if kind == "skipped"
+        else "the boundary is crossed at both occurrences of that wall-clock time"
+    )
+    return PricingWarning(
+        f"DST_{kind.upper()}_TIME",
+        f"local time {local:%Y-%m-%d %H:%M} in {zone.key} is {kind} by a DST change during the session; "
+        f"{resolution}",
     )
 
 
+def _cut_period(
+    compiled: CompiledTariff,
+    a: int,
+    b: int,
+    origin: int,
+    cumulative: Decimal,
+    energy: Decimal,
+    mask: int,
+    seg_starts: list[int],
+    seg_masks: list[int],
+) -> list[tuple[int, int, Decimal, Decimal, int]]:
+    """Slices of a period that crosses a local-time, duration or kWh boundary, each with its mask."""
+    cuts: list[tuple[int, Decimal | None]] = []
+    j = bisect_right(seg_starts, a)
+    while j < len(seg_starts) and seg_starts[j] < b:
+        cuts.append((seg_starts[j], None))
+        j += 1
+    cuts.extend((origin + point, None) for point in compiled.duration.breakpoints if a < origin + point < b)
+    if energy > 0:
+        end_kwh = cumulative + energy
+        for threshold in compiled.kwh.breakpoints:
+            if cumulative < threshold < end_kwh:
+                cuts.append((a + int((b - a) * (threshold - cumulative) / energy), threshold))
+    bounds = _slice_bounds(a, b, cumulative, energy, cuts)
+    return [
+        (
+            start,
+            end,
+            kwh_start,
+            kwh_end,
+            mask
+            & seg_masks[bisect_right(seg_starts, start) - 1]
+            & compiled.duration.at(start - origin)
+            & compiled.kwh.at(kwh_start),
+        )
+        for (start, kwh_start), (end, kwh_end) in pairwise(bounds)
+    ]
+
+
 def _ordered_periods(
-    timeline: Timeline, warnings: list[PricingWarning]
+    timeline: Timeline, session_start: int, warnings: list[PricingWarning]
 ) -> list[tuple[int, int, Period, int]]:
     """Periods as (start µs, end µs, period, input index), sorted by start, with warnings for oddities."""
-    items = [(to_us(p.start), to_us(p.end), p, i) for i, p in enumerate(timeline.periods)]
+    items: list[tuple[int, int, Period, int]] = []
+    previous: datetime | None = None
+    previous_us = 0
+    session_end = to_us(timeline.end)
+    suspicious = False
+    for i, period in enumerate(timeline.periods):
+        # Periods usually follow each other, so the previous end converts this start for free.
+        a = previous_us if period.start == previous else to_us(period.start)
+        previous = period.end
+        b = to_us(previous)
+        if b < a or a < previous_us or a < session_start or b > session_end:
+            suspicious = True
+        previous_us = b
+        items.append((a, b, period, i))
+    return _checked(items, timeline, session_start, session_end, warnings) if suspicious else items
+
+
+def _checked(
+    items: list[tuple[int, int, Period, int]],
+    timeline: Timeline,
+    session_start: int,
+    session_end: int,
+    warnings: list[PricingWarning],
+) -> list[tuple[int, int, Period, int]]:
+    """Sort suspicious periods and say what was wrong with them."""
     if any(later[0] < earlier[0] for earlier, later in pairwise(items)):
         warnings.append(
             PricingWarning(
                 "PERIODS_OUT_OF_ORDER", "periods are not in time order; they were priced sorted by start"
             )
         )
-        items.sort(key=lambda item: item[0])
-    session_start, session_end = to_us(timeline.start), to_us(timeline.end)
+        items = sorted(items, key=lambda item: item[0])
     fixed: list[tuple[int, int, Period, int]] = []
     previous_end: int | None = None
     for a, b, period, index in items:
@@ -348,43 +456,47 @@ def _round_up(quantity: int, step: int) -> int:
     return -(-quantity // step) * step
 
 
-def _apply_step_sizes(sums: _Sums) -> None:
-    """Round the session totals up to whole steps (digest §8.5); the extra goes to the last priced slice."""
-    last = sums.last_energy
-    if last is not None and last.energy_comp is not None:
-        total = sum(sums.energy.values(), ZERO)
-        step = last.energy_comp.component.step_size
+def _apply_step_sizes(sums: _Sums) -> dict[int, Decimal | int]:
+    """Round the session totals up to whole steps (digest §8.5); the extra goes to the last priced slice.
+
+    ENERGY is rounded once with the last ENERGY component's step. Of charging time and parking time only
+    the phase the session's priced time ended in is rounded, with its last component's step; reservation
+    time is rounded on its own. Returns the extra per recorded slice position (kWh or µs).
+    """
+    extras: dict[int, Decimal | int] = {}
+    if sums.last_energy is not None:
+        component, position = sums.last_energy
+        total = sum(sums.energy, ZERO)
+        step = component.component.step_size
         if step > 0 and total > 0:
             unit = KWH_PER_WH * step
             extra = (total / unit).to_integral_value(rounding=ROUND_CEILING) * unit - total
             if extra:
-                last.energy_extra = extra
-                index = last.energy_comp.element_index
-                sums.energy[index] += extra
-    for record in (sums.last_session_time, sums.last_time.get(_RESERVATION)):
-        if record is None or record.time_comp is None:
+                extras[position] = extra
+                sums.energy[component.element_index] += extra
+    for code in (sums.last_session, 2):
+        last = sums.last_time[code] if code >= 0 else None
+        if last is None:
             continue
-        group = sums.time[record.kind]
-        step_us = record.time_comp.component.step_size * US_PER_SECOND
-        total_us = sum(group.values())
+        component, position = last
+        group = sums.time[code]
+        step_us = component.component.step_size * US_PER_SECOND
+        total_us = sum(group)
         if step_us > 0 and total_us > 0:
             extra_us = _round_up(total_us, step_us) - total_us
             if extra_us:
-                record.time_extra_us = extra_us
-                group[record.time_comp.element_index] += extra_us
+                extras[position] = extra_us
+                group[component.element_index] += extra_us
+    return extras
 
 
 def _warn_unpriced(compiled: CompiledTariff, sums: _Sums, warnings: list[PricingWarning]) -> None:
-    dimension_of = {
-        "energy": Dimension.ENERGY,
-        "charging": Dimension.TIME,
-        "parking": Dimension.PARKING_TIME,
-        "reservation": Dimension.TIME,
-    }
-    for label, quantity in sums.unpriced.items():
-        dimension = dimension_of[label]
-        unit = "kWh" if label == "energy" else "h"
-        amount = f"{quantity.normalize():f} {unit} of {label}"
+    dimensions = (Dimension.TIME, Dimension.PARKING_TIME, Dimension.TIME, Dimension.ENERGY)
+    for label, dimension, quantity in zip(_UNPRICED_LABELS, dimensions, sums.unpriced, strict=True):
+        if not quantity:
+            continue
+        unit = "kWh" if dimension is Dimension.ENERGY else "h"
+        amount = f"{quantity.quantize(Decimal('0.0001')).normalize():f} {unit} of {label}"
         if not compiled.dimension_masks[dimension]:
             message = f"the tariff has no {dimension.value} price: {amount} cost nothing"
         else:
@@ -392,14 +504,12 @@ def _warn_unpriced(compiled: CompiledTariff, sums: _Sums, warnings: list[Pricing
         warnings.append(PricingWarning("UNPRICED_DIMENSION", message))
 
 
-def _time_cost(
-    compiled: CompiledTariff, dimension: Dimension, group: dict[int, int]
-) -> tuple[Decimal, Decimal]:
+def _time_cost(compiled: CompiledTariff, dimension: Dimension, group: list[int]) -> tuple[Decimal, Decimal]:
     row = compiled.components[dimension]
     excl = incl = ZERO
-    for index, us in group.items():
+    for index, us in enumerate(group):
         component = row[index]
-        if component is not None:
+        if component is not None and us:
             excl += us * component.unit_excl
             incl += us * component.unit_incl
     return excl / US_PER_HOUR, incl / US_PER_HOUR
@@ -408,17 +518,17 @@ def _time_cost(
 def _totals(compiled: CompiledTariff, sums: _Sums, total_energy: Decimal) -> tuple[Totals, tuple[str, ...]]:
     energy_row = compiled.components[Dimension.ENERGY]
     energy_excl = energy_incl = ZERO
-    for index, kwh in sums.energy.items():
+    for index, kwh in enumerate(sums.energy):
         component = energy_row[index]
-        if component is not None:
+        if component is not None and kwh:
             energy_excl += kwh * component.unit_excl
             energy_incl += kwh * component.unit_incl
-    time_excl, time_incl = _time_cost(compiled, Dimension.TIME, sums.time[_CHARGING])
-    parking_excl, parking_incl = _time_cost(compiled, Dimension.PARKING_TIME, sums.time[_PARKING])
-    reservation_excl, reservation_incl = _time_cost(compiled, Dimension.TIME, sums.time[_RESERVATION])
-    fixed = sums.flat.get(False)
+    time_excl, time_incl = _time_cost(compiled, Dimension.TIME, sums.time[0])
+    parking_excl, parking_incl = _time_cost(compiled, Dimension.PARKING_TIME, sums.time[1])
+    reservation_excl, reservation_incl = _time_cost(compiled, Dimension.TIME, sums.time[2])
+    fixed = sums.flat[0]
     fixed_excl, fixed_incl = (fixed.unit_excl, fixed.unit_incl) if fixed is not None else (ZERO, ZERO)
-    reservation_flat = sums.flat.get(True)
+    reservation_flat = sums.flat[1]
     if reservation_flat is not None:
         reservation_excl += reservation_flat.unit_excl
         reservation_incl += reservation_flat.unit_incl
@@ -436,11 +546,11 @@ def _totals(compiled: CompiledTariff, sums: _Sums, total_energy: Decimal) -> tup
             total_fixed_cost=Price(fixed_excl, fixed_incl),
             total_energy=total_energy,
             total_energy_cost=Price(energy_excl, energy_incl),
-            total_time=Decimal(sums.used[_CHARGING] + sums.used[_PARKING]) / US_PER_HOUR,
+            total_time=Decimal(sums.used[0] + sums.used[1]) / US_PER_HOUR,
             total_time_cost=Price(time_excl, time_incl),
-            total_parking_time=Decimal(sums.used[_PARKING]) / US_PER_HOUR,
+            total_parking_time=Decimal(sums.used[1]) / US_PER_HOUR,
             total_parking_cost=Price(parking_excl, parking_incl),
-            total_reservation_time=Decimal(sums.used[_RESERVATION]) / US_PER_HOUR,
+            total_reservation_time=Decimal(sums.used[2]) / US_PER_HOUR,
             total_reservation_cost=Price(reservation_excl, reservation_incl),
         ),
         tuple(clamped),

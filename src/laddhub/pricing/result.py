@@ -8,6 +8,7 @@ hundred thousand CDRs for totals does not pay for a breakdown nobody looks at.
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -30,6 +31,26 @@ class CostCategory(enum.Enum):
     TIME = "total_time_cost"
     PARKING = "total_parking_cost"
     RESERVATION = "total_reservation_cost"
+
+
+# The engine's record of one slice, as a plain tuple because the hot loop creates one per slice:
+# (period index, kind, start µs, end µs, energy kWh, kWh before, elapsed µs, current, power, mask,
+#  energy component, time component, FLAT component billed here).
+RecordTuple = tuple[
+    int,
+    PeriodKind,
+    int,
+    int,
+    Decimal,
+    Decimal,
+    int,
+    Decimal | None,
+    Decimal | None,
+    int,
+    CompiledComponent | None,
+    CompiledComponent | None,
+    CompiledComponent | None,
+]
 
 
 class SliceRecord:
@@ -213,6 +234,7 @@ class PricingResult:
     """
 
     __slots__ = (
+        "_recorder",
         "_records",
         "_slices",
         "clamped",
@@ -235,7 +257,7 @@ class PricingResult:
         exact_totals: Totals,
         warnings: tuple[PricingWarning, ...],
         clamped: tuple[str, ...],
-        records: list[SliceRecord],
+        recorder: Callable[[], tuple[list[RecordTuple], dict[int, Decimal | int]]],
         compiled: CompiledTariff,
         zone: ZoneInfo,
         reservation_expired: bool,
@@ -249,17 +271,31 @@ class PricingResult:
         self.exact_totals = exact_totals
         self.warnings = warnings
         self.clamped = clamped
-        self._records = records
+        self._recorder = recorder
+        self._records: tuple[SliceRecord, ...] | None = None
         self._slices: tuple[PricedSlice, ...] | None = None
 
     @property
     def records(self) -> tuple[SliceRecord, ...]:
         """The engine's raw slice records (for the explanation, which re-checks restrictions on them)."""
-        return tuple(self._records)
+        if self._records is None:
+            raw_records, extras = self._recorder()
+            records = []
+            for position, raw in enumerate(raw_records):
+                record = SliceRecord(*raw[:10])
+                record.energy_comp, record.time_comp, record.flat_comp = raw[10], raw[11], raw[12]
+                extra = extras.get(position)
+                if isinstance(extra, Decimal):
+                    record.energy_extra = extra
+                elif extra is not None:
+                    record.time_extra_us = extra
+                records.append(record)
+            self._records = tuple(records)
+        return self._records
 
     @property
     def slices(self) -> tuple[PricedSlice, ...]:
         """Per slice of time: the charges with element, component, quantities and costs."""
         if self._slices is None:
-            self._slices = tuple(build_slice(record) for record in self._records)
+            self._slices = tuple(build_slice(record) for record in self.records)
         return self._slices
