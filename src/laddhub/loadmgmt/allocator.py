@@ -57,7 +57,9 @@ class AllocatorSettings:
     meter_timeout: timedelta | None = None
     default_dwell: timedelta = timedelta(hours=4)
     planning_time_limit_s: float = 5.0
-    facet_spacing_deg: float = 10.0
+    facet_spacing_deg: float = 5.0
+    early_departure_risk: float = 0.0
+    overdue_stay: timedelta = timedelta(minutes=30)
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,7 +116,9 @@ class LoadAllocator:
             fixed[self._index[evse_id]] = self._evses[self._index[evse_id]].fallback_rate
         controlled = [s for evse_id, s in by_evse.items() if evse_id not in reasons]
         controlled.sort(key=lambda s: self._index[s.evse_id])
-        departures = [s.expected_departure(now, settings.default_dwell) for s in controlled]
+        departures = [
+            s.expected_departure(now, settings.default_dwell, settings.overdue_stay) for s in controlled
+        ]
         last_departure = max(departures, default=now + settings.step)
         periods = planning_periods(now, settings.step, min(now + settings.horizon, last_departure))
         limits_by_period, source = self._row_limits(request, periods, fixed)
@@ -166,7 +170,15 @@ class LoadAllocator:
                 kw_per_unit=kwu,
                 energy_kwh=np.where(np.isfinite(energy), energy, cap * kwu * hours_left),
                 rank=rank,
-                period_cost=period_costs(controlled, periods, now, request.prices, request.emissions),
+                period_cost=period_costs(
+                    controlled,
+                    periods,
+                    now,
+                    request.prices,
+                    request.emissions,
+                    departures,
+                    settings.early_departure_risk,
+                ),
             )
             try:
                 plan = solve_plan(problem, settings.planning_time_limit_s)

@@ -4,9 +4,9 @@ A line current is the magnitude of a sum of phasors, |sum_i c_i r_i| <= L, which
 Because rates are never negative, the sum always lies in the cone spanned by the coefficients' angles, and
 the disc can be replaced by an inscribed polygon over that cone only: facets at angles spread no more than
 `max_facet_spacing_deg` apart, each `Re(c e^{-j theta}) <= L cos(spacing / 2)`. Every point the polygon allows
-is inside the disc (the guarantee), and it gives up at most 1 - cos(spacing / 2) of the limit (0.4 % at 10
-degrees). Where all coefficients share one angle, as for single-phase or balanced three-phase loads on their
-own line, the single facet is the exact limit.
+is inside the disc (the guarantee), and it gives up at most 1 - cos(spacing / 2) of the limit (0.1 % at the
+default 5 degrees). Where all coefficients share one angle, as for single-phase or balanced three-phase loads
+on their own line, the single facet is the exact limit.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ FloatArray = npt.NDArray[np.float64]
 ComplexArray = npt.NDArray[np.complex128]
 
 _PHASES = (Phase.L1, Phase.L2, Phase.L3)
-_DEFAULT_FACET_SPACING_DEG = 10.0
+_DEFAULT_FACET_SPACING_DEG = 5.0
 
 
 @dataclass(frozen=True, slots=True)

@@ -52,8 +52,11 @@ class PlanningFailed(RuntimeError):
     """HiGHS returned no optimal plan (time limit, numerical trouble); the caller plans without look-ahead."""
 
 
-def solve_plan(problem: PlanningProblem, time_limit_s: float = 5.0) -> FloatArray:
-    """Optimal average rates per session and period (sessions x periods), in each EVSE's native unit."""
+def solve_plan(problem: PlanningProblem, time_limit_s: float = 5.0, fair: bool = True) -> FloatArray:
+    """Optimal average rates per session and period (sessions x periods), in each EVSE's native unit.
+
+    With `fair=False` every kWh weighs the same: the plain energy maximum, used as a benchmark bound.
+    """
     sessions, periods = problem.availability.shape
     if sessions == 0 or periods == 0:
         return np.zeros((sessions, periods))
@@ -62,7 +65,8 @@ def solve_plan(problem: PlanningProblem, time_limit_s: float = 5.0) -> FloatArra
     highs.setOptionValue("output_flag", False)
     highs.setOptionValue("time_limit", float(time_limit_s))
     highs.passModel(layout.lp())
-    segment_weights = np.tile(np.array(SEGMENT_WEIGHTS), sessions)
+    weights = np.array(SEGMENT_WEIGHTS) if fair else np.ones(len(SEGMENT_WEIGHTS))
+    segment_weights = np.tile(weights, sessions)
     for rank in sorted(set(int(r) for r in problem.rank)):
         in_class = np.repeat(problem.rank == rank, len(SEGMENT_WEIGHTS))
         costs = np.concatenate([layout.rate_cost, np.where(in_class, -segment_weights, 0.0)])
