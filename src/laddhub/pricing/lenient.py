@@ -118,6 +118,8 @@ class Reader:
 
     def timestamp(self, value: object, path: str) -> datetime:
         """An OCPI DateTime as aware UTC; offsets other than Z are tolerated and reported."""
+        if isinstance(value, datetime):
+            return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
         if not isinstance(value, str):
             raise ReadError(f"{path}: expected a DateTime string")
         match = _TIMESTAMP.match(value.strip())
@@ -341,10 +343,14 @@ def _hours_to_us(hours: Decimal) -> int:
 def _period_parts(
     reader: Reader, dims: dict[str, Decimal], start: datetime, end: datetime, path: str
 ) -> list[tuple[PeriodKind, datetime, datetime]]:
-    """Split a ChargingPeriod into its reservation, charging and parking parts, in that order."""
+    """Split a ChargingPeriod into its reservation, charging and parking parts, in that order.
+
+    Volumes in hours carry only ~4 decimals (0.36 s), so when they agree with the period's span to within
+    a second the exact span is billed, the last part taking the remainder; otherwise the volumes are.
+    """
     span_us = (end - start) // timedelta(microseconds=1)
     volumes = [
-        (kind, dims[name])
+        (kind, _hours_to_us(dims[name]))
         for kind, name in (
             (PeriodKind.RESERVATION, "RESERVATION_TIME"),
             (PeriodKind.CHARGING, "TIME"),
@@ -360,8 +366,11 @@ def _period_parts(
                 "no ENERGY, TIME or PARKING_TIME; its span counted as charging",
             )
         return [(PeriodKind.CHARGING, start, end)]
-    total_us = sum(_hours_to_us(hours) for _, hours in volumes)
-    if abs(total_us - span_us) > _SPAN_TOLERANCE_US and span_us >= 0:
+    total_us = sum(us for _, us in volumes)
+    if abs(total_us - span_us) <= _SPAN_TOLERANCE_US:
+        kind, last_us = volumes[-1]
+        volumes[-1] = (kind, last_us + span_us - total_us)
+    elif span_us >= 0:
         reader.warn(
             "PERIOD_VOLUMES_DIFFER_FROM_SPAN",
             path,
@@ -370,8 +379,8 @@ def _period_parts(
         )
     parts: list[tuple[PeriodKind, datetime, datetime]] = []
     cursor = start
-    for kind, hours in volumes:
-        part_end = cursor + timedelta(microseconds=_hours_to_us(hours))
+    for kind, us in volumes:
+        part_end = cursor + timedelta(microseconds=us)
         parts.append((kind, cursor, part_end))
         cursor = part_end
     return parts
