@@ -52,6 +52,9 @@ def _problem(error: ErrorDetails) -> str:
     value = error.get("input")
     if kind == "missing":
         return "required field is missing"
+    if value is None and "input" in error:
+        # null is only refused where the field is required (optional fields take null as absent).
+        return "required field must not be null"
     if kind == "enum":
         return f"value {_shown(value)} is not one of {_allowed_values(str(context.get('expected', '')))}"
     if kind == "string_too_long":
