@@ -166,6 +166,7 @@ def _walk(
     dur_count, kwh_count = len(dur_points), len(kwh_points)
     all_mask = compiled.all_mask
     merge = records is None
+    derived = 0
     cumulative = ZERO
     # The run being accumulated: its activity code (-1: none yet), mask, first slice and totals.
     run_code = -1
@@ -196,6 +197,10 @@ def _walk(
         if has_current:
             mask &= cur_unknown if current is None else cur_masks[bisect_right(cur_points, current)]
         if has_power:
+            if power is None and energy and b > a:
+                # Unknown power under a power restriction: the period's average is the best estimate.
+                power = energy * US_PER_HOUR / (b - a)
+                derived += 1
             mask &= pow_unknown if power is None else pow_masks[bisect_right(pow_points, power)]
 
         # The common case: nothing changes inside the period, so it is one slice with one mask.
@@ -228,6 +233,14 @@ def _walk(
             run_first = (index, kind, start, kwh_start, start - origin, current, power)
     if run_first is not None:
         _book(compiled, sums, records, run_code, run_mask, expired, run_duration, run_energy, run_first)
+    if derived:
+        warnings.append(
+            PricingWarning(
+                "POWER_DERIVED",
+                f"{derived} period(s) had no power for the tariff's power restrictions; their average power "
+                "(energy / duration) was used",
+            )
+        )
     return sums, cumulative, None
 
 

@@ -452,14 +452,6 @@ def read_cdr(value: object) -> CdrInput:
         current = _representative(dims, "CURRENT", "MAX_CURRENT", "MIN_CURRENT")
         power = _representative(dims, "POWER", "MAX_POWER", "MIN_POWER")
         parts = _period_parts(reader, dims, start, end, path)
-        charging_us = sum(
-            (e - s) // timedelta(microseconds=1) for k, s, e in parts if k is PeriodKind.CHARGING
-        )
-        if power is None and energy > 0 and charging_us > 0:
-            power = energy * US_PER_HOUR / charging_us
-            reader.warn(
-                "POWER_DERIVED", path, f"no power given; average {power:.3f} kW derived from energy and time"
-            )
         for kind, part_start, part_end in parts:
             periods.append(
                 Period(
