@@ -314,7 +314,7 @@ class OcpiModel(BaseModel):
     object's content and nothing else.
     """
 
-    model_config = ConfigDict(extra="ignore", use_enum_values=False, validate_default=False)
+    model_config = ConfigDict(extra="ignore")
 
     def to_ocpi(self) -> dict[str, Any]:
         """Return the object as a JSON-ready dict, without absent optionals and empty ``*`` lists.
@@ -360,6 +360,10 @@ class PatchModel(OcpiModel, Generic[FullModel]):
         the merged object breaks a rule (for example a Location made public that keeps
         ``publish_allowed_to``).
         """
+        if not isinstance(current, self.target):
+            raise TypeError(
+                f"{type(self).__name__} patches a {self.target.__name__}, not a {type(current).__name__}"
+            )
         merged: dict[str, Any] = dict(current)
         for name, value in self.changes().items():
             merged[name] = [*merged[name], *value] if name in self.appended_lists else value

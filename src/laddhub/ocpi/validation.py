@@ -87,7 +87,6 @@ _OWN_MESSAGES = frozenset(
         "time_order",
         "cdr_dimension",
         "reservation_component",
-        "step_size",
     }
 )
 

@@ -120,3 +120,9 @@ def test_a_token_patch_can_invalidate_a_token() -> None:
     updated = TokenPatch.model_validate({"valid": False, "last_updated": LATER}).apply_to(current)
     assert updated.valid is False
     assert updated.uid == current.uid
+
+
+def test_a_patch_applies_only_to_its_own_kind_of_object() -> None:
+    patch = EvsePatch.model_validate({"status": "CHARGING", "last_updated": LATER})
+    with pytest.raises(TypeError, match="EvsePatch patches a EVSE, not a Location"):
+        patch.apply_to(Location.model_validate(builders.location()))  # type: ignore[arg-type]
