@@ -5,6 +5,9 @@ from __future__ import annotations
 import typer
 
 from laddhub import __version__
+from laddhub.cli import db, partners
+from laddhub.cli.demo import demo
+from laddhub.cli.serve import serve
 
 app = typer.Typer(
     name="laddhub",
@@ -23,6 +26,12 @@ def _root() -> None:
 def version() -> None:
     """Print the Laddhub version."""
     typer.echo(__version__)
+
+
+app.command()(serve)
+app.command()(demo)
+app.add_typer(partners.app, name="partners")
+app.add_typer(db.app, name="db")
 
 
 def main() -> None:

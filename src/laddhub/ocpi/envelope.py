@@ -3,20 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
+from laddhub.ocpi.common import format_datetime
 from laddhub.ocpi.status import StatusCode
-
-
-def format_timestamp(moment: datetime) -> str:
-    """OCPI DateTime notation: UTC with a `Z`, whole seconds unless the moment has a fraction."""
-    utc = moment.astimezone(UTC)
-    if utc.microsecond:
-        text = utc.strftime("%Y-%m-%dT%H:%M:%S.%f").rstrip("0")
-    else:
-        text = utc.strftime("%Y-%m-%dT%H:%M:%S")
-    return text + "Z"
 
 
 def envelope(
@@ -34,7 +25,7 @@ def envelope(
     body["status_code"] = int(status_code)
     if status_message:
         body["status_message"] = status_message
-    body["timestamp"] = format_timestamp(now)
+    body["timestamp"] = format_datetime(now)
     return body
 
 

@@ -10,10 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from pydantic import TypeAdapter, ValidationError
+
+from laddhub.ocpi.common import DateTime
 from laddhub.ocpi.status import InvalidParameters
+
+_DATETIME: TypeAdapter[datetime] = TypeAdapter(DateTime)
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,19 +33,11 @@ class PageRequest:
 
 
 def parse_datetime_param(name: str, value: str) -> datetime:
-    """Parse a DateTime query parameter, tolerating `+00:00` offsets and missing `Z` (digest §1.2)."""
-    text = value.strip()
-    if text.endswith(("Z", "z")):
-        text = text[:-1]
+    """Parse a DateTime query parameter with the same rules as DateTime fields (offsets normalised)."""
     try:
-        parsed = datetime.fromisoformat(text)
-    except ValueError:
-        raise InvalidParameters(
-            f"{name}: {value!r} is not an OCPI DateTime (e.g. 2019-06-23T08:16:02Z)"
-        ) from None
-    if parsed.tzinfo is None:
-        return parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
+        return _DATETIME.validate_python(value.strip())
+    except ValidationError as exc:
+        raise InvalidParameters(f"{name}: {exc.errors()[0]['msg']}") from None
 
 
 def _parse_int(name: str, value: str | None, default: int, minimum: int) -> int:

@@ -29,10 +29,9 @@ class UnitOfWork:
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        try:
-            await self.session.rollback()
-        finally:
-            await self.session.close()
+        # close() discards an uncommitted transaction without expiring loaded records (rollback() would),
+        # so results read inside the unit of work stay usable after it.
+        await self.session.close()
 
     async def commit(self) -> None:
         await self.session.commit()

@@ -2,7 +2,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from laddhub.ocpi.envelope import EnvelopeError, envelope, format_timestamp, parse_envelope
+from laddhub.ocpi.envelope import EnvelopeError, envelope, parse_envelope
 
 NOW = datetime(2026, 11, 24, 12, 0, 0, tzinfo=UTC)
 
@@ -30,7 +30,8 @@ def test_error_envelope_carries_message() -> None:
 
 
 def test_timestamp_keeps_fraction_and_converts_to_utc() -> None:
-    assert format_timestamp(datetime(2016, 12, 29, 17, 45, 9, 200000, tzinfo=UTC)) == "2016-12-29T17:45:09.2Z"
+    moment = datetime(2016, 12, 29, 17, 45, 9, 200000, tzinfo=UTC)
+    assert envelope(now=moment)["timestamp"] == "2016-12-29T17:45:09.2Z"
 
 
 def test_partner_envelope_with_string_status_is_accepted() -> None:

@@ -1,0 +1,5 @@
+"""`python -m laddhub` is the `laddhub` command."""
+
+from laddhub.cli.app import main
+
+main()
