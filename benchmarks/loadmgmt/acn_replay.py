@@ -71,10 +71,17 @@ def replayable(
 
 
 class LaddhubScheduler(algorithms.BaseAlgorithm):  # type: ignore[misc]
-    """Our allocator entering acnportal's simulator: SessionInfo in, one-step pilot signals out."""
+    """Our allocator entering acnportal's simulator: SessionInfo in, one-step pilot signals out.
 
-    def __init__(self, site: Site, start: datetime, settings: AllocatorSettings) -> None:
+    It plans with the drivers' estimated departures, as acnportal's own schedulers do; `known_departures`
+    hands it the true ones instead, a diagnostic that shows how much of a gap is the estimates' error.
+    """
+
+    def __init__(
+        self, site: Site, start: datetime, settings: AllocatorSettings, known_departures: bool
+    ) -> None:
         super().__init__()
+        self.known_departures = known_departures
         self.allocator = LoadAllocator(site, settings)
         self.start = start
         self.max_recompute = 1
@@ -89,7 +96,7 @@ class LaddhubScheduler(algorithms.BaseAlgorithm):  # type: ignore[misc]
                 id=info.session_id,
                 evse_id=info.station_id,
                 arrival=self._at(info.arrival),
-                departure=self._at(info.estimated_departure),
+                departure=self._at(info.departure if self.known_departures else info.estimated_departure),
                 energy_needed_kwh=max(0.0, info.remaining_demand),
                 energy_delivered_kwh=info.energy_delivered,
             )
@@ -115,7 +122,12 @@ def acnportal_algorithm(name: str) -> Any:
 
 
 def run_in_simulator(
-    site_name: str, capacity_kw: float, algorithm: str, start: datetime, sessions: list[RecordedSession]
+    site_name: str,
+    capacity_kw: float,
+    algorithm: str,
+    start: datetime,
+    sessions: list[RecordedSession],
+    known_departures: bool = False,
 ) -> ReplayResult:
     """Replay `sessions` with one algorithm and measure delivery, violations, peak and scheduler time."""
     network = acn_network(site_name, capacity_kw)
@@ -129,7 +141,8 @@ def run_in_simulator(
         ev = acnsim.EV(arrival, departure, s.requested_kwh, s.station_id, s.session_id, battery, estimated)
         events.append(acnsim.PluginEvent(arrival, ev))
     if algorithm == "laddhub":
-        scheduler = LaddhubScheduler(laddhub_site(site_name, capacity_kw), start, AllocatorSettings())
+        site = laddhub_site(site_name, capacity_kw)
+        scheduler = LaddhubScheduler(site, start, AllocatorSettings(), known_departures)
     else:
         scheduler = acnportal_algorithm(algorithm)
     simulator = acnsim.Simulator(

@@ -58,7 +58,6 @@ class AllocatorSettings:
     default_dwell: timedelta = timedelta(hours=4)
     planning_time_limit_s: float = 5.0
     facet_spacing_deg: float = 5.0
-    early_departure_risk: float = 0.0
     overdue_stay: timedelta = timedelta(minutes=30)
 
 
@@ -176,8 +175,6 @@ class LoadAllocator:
                     now,
                     request.prices,
                     request.emissions,
-                    departures,
-                    settings.early_departure_risk,
                 ),
             )
             try:

@@ -35,15 +35,8 @@ def period_costs(
     now: datetime,
     prices: PriceSeries | None,
     emissions: PriceSeries | None,
-    departures: Sequence[datetime],
-    early_departure_risk: float,
 ) -> FloatArray:
-    """Cost per kWh for every session and period (sessions x periods).
-
-    `early_departure_risk` is the chance that a car has already left by its expected departure (rising
-    linearly from now), charged per kWh planned for that period: a kWh planned late is worth that much less,
-    because departure estimates are often wrong and a car that left early takes nothing of its late plan.
-    """
+    """Cost per kWh for every session and period (sessions x periods)."""
     horizon_hours = max(sum(p.hours for p in periods), 1e-9)
     lateness = np.array([(p.start - now).total_seconds() / 3600.0 / horizon_hours for p in periods])
     price = _normalised(prices, periods)
@@ -52,9 +45,7 @@ def period_costs(
     for i, session in enumerate(sessions):
         price_weight, lateness_weight = _WEIGHTS[session.profile_type]
         signal = green if session.profile_type is ProfileType.GREEN else price
-        stay_hours = max((departures[i] - now).total_seconds() / 3600.0, 1e-9)
-        progress = np.array([min(1.0, (p.end - now).total_seconds() / 3600.0 / stay_hours) for p in periods])
-        costs[i] = price_weight * signal + lateness_weight * lateness + early_departure_risk * progress
+        costs[i] = price_weight * signal + lateness_weight * lateness
     return costs
 
 

@@ -100,9 +100,9 @@ class Session:
     def expected_departure(
         self, now: datetime, default_dwell: timedelta, overdue_stay: timedelta
     ) -> datetime:
-        """When the car is expected to leave.
+        """When to plan for the car to leave.
 
-        A car still plugged in after its estimated departure is expected to stay `overdue_stay` longer:
+        A car still plugged in after its estimated departure is expected to stay `overdue_stay` longer: about
         half of all drivers leave later than they said, and planning such a car as gone would starve it.
         """
         departure = self.departure
