@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from laddhub import __version__
-from laddhub.cli import db, partners
+from laddhub.cli import db, partners, tariffs
 from laddhub.cli.demo import demo
 from laddhub.cli.serve import serve
 
@@ -32,6 +32,7 @@ app.command()(serve)
 app.command()(demo)
 app.add_typer(partners.app, name="partners")
 app.add_typer(db.app, name="db")
+app.add_typer(tariffs.app, name="tariffs")
 
 
 def main() -> None:

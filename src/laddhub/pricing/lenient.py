@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -28,7 +28,7 @@ from laddhub.pricing.tariff import (
     TaxIncluded,
     Weekday,
 )
-from laddhub.pricing.timeline import US_PER_HOUR, Period, PeriodKind, Timeline
+from laddhub.pricing.timeline import US_PER_HOUR, Period, PeriodKind, Timeline, to_us
 
 _CAMEL = re.compile(r"(?<=[a-z0-9])([A-Z])")
 _TIMESTAMP = re.compile(
@@ -394,6 +394,40 @@ def _representative(dims: dict[str, Decimal], average: str, peak: str, low: str)
     return None
 
 
+def _spread_stated_energy(
+    reader: Reader, periods: list[Period], dims: list[dict[str, Decimal]], stated: Decimal | Price | None
+) -> list[Period]:
+    """Periods without any ENERGY volume get the CDR's total_energy spread over charging time (reported).
+
+    Without this an energy-priced tariff would price such a CDR (the spec's own example is one) at zero.
+    """
+    has_energy = any(name in d for d in dims for name in ("ENERGY", "ENERGY_IMPORT", "ENERGY_EXPORT"))
+    if has_energy or not isinstance(stated, Decimal) or stated <= 0:
+        return periods
+    charging_us = sum(to_us(p.end) - to_us(p.start) for p in periods if p.kind is PeriodKind.CHARGING)
+    if charging_us <= 0:
+        return periods
+    reader.warn(
+        "ENERGY_FROM_TOTAL",
+        "$.charging_periods",
+        f"no period reports ENERGY; total_energy {stated} kWh is spread over the charging time",
+    )
+    spread: list[Period] = []
+    given = ZERO
+    last_charging = max(i for i, p in enumerate(periods) if p.kind is PeriodKind.CHARGING)
+    for i, period in enumerate(periods):
+        if period.kind is PeriodKind.CHARGING:
+            share = (
+                stated - given
+                if i == last_charging
+                else stated * (to_us(period.end) - to_us(period.start)) / charging_us
+            )
+            given += share
+            period = replace(period, energy_kwh=share)
+        spread.append(period)
+    return spread
+
+
 def read_cdr(value: object) -> CdrInput:
     """What pricing needs from a (possibly partial) CDR or finished Session, with warnings for tolerances."""
     reader = Reader()
@@ -499,6 +533,7 @@ def read_cdr(value: object) -> CdrInput:
     for name in _STATED_QUANTITIES:
         if data.get(name) is not None:
             stated[name] = reader.number(data[name], f"$.{name}")
+    periods = _spread_stated_energy(reader, periods, period_dims, stated.get("total_energy"))
     country = location.get("country")
     time_zone = location.get("time_zone") or data.get("time_zone")
     return CdrInput(
