@@ -8,6 +8,7 @@ from typing import Any
 from fastapi.responses import JSONResponse
 
 from laddhub.api.context import NodeContext
+from laddhub.api.routing import FunctionalCall
 from laddhub.ocpi.envelope import envelope
 
 
@@ -17,8 +18,10 @@ def ocpi_response(
     *,
     http_status: int = 200,
     headers: Mapping[str, str] | None = None,
+    call: FunctionalCall | None = None,
 ) -> JSONResponse:
-    """A success envelope; `data=None` omits `data`, as push responses should."""
-    return JSONResponse(
-        envelope(data, now=node.clock()), status_code=http_status, headers=dict(headers or {})
-    )
+    """A success envelope; `data=None` omits `data`, as push responses should. With `call`, the response
+    carries the routing headers of a functional module."""
+    all_headers = dict(call.response_headers()) if call is not None else {}
+    all_headers.update(headers or {})
+    return JSONResponse(envelope(data, now=node.clock()), status_code=http_status, headers=all_headers)
