@@ -217,3 +217,5 @@ class OutboxRecord(Base):
     locked_until: Mapped[datetime | None] = mapped_column(UtcDateTime())
     locked_by: Mapped[str | None] = mapped_column(String(64))
     last_error: Mapped[str | None] = mapped_column(Text)
+
+# record modules (each adds its tables to Base.metadata)
