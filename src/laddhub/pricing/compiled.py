@@ -202,6 +202,7 @@ class CompiledTariff:
                 bounds.add(end_of_window_us(r.end_time) % US_PER_DAY)
         self._bounds = tuple(sorted(bounds))
         self._days: dict[tuple[ZoneInfo, int], DaySegments] = {}
+        self._joined: dict[tuple[ZoneInfo, int, int], tuple[list[int], list[int], list[DstNote]]] = {}
         # (mask << 3 | activity << 1 | expired) -> (time-like, energy, flat) components; see `resolve`.
         self.matches: dict[int, Match] = {}
 
@@ -299,26 +300,46 @@ class CompiledTariff:
                 low = middle
         return high
 
+    def local_ordinal(self, zone: ZoneInfo, instant_us: int) -> int:
+        """The local date (ordinal) of an instant, from the cached day bounds instead of a zone lookup."""
+        ordinal = instant_us // US_PER_DAY + _EPOCH_ORDINAL
+        while True:
+            day = self.day(zone, ordinal)
+            if instant_us < day.day_start_us:
+                ordinal -= 1
+            elif instant_us >= day.day_end_us:
+                ordinal += 1
+            else:
+                return ordinal
+
     def segments(
         self, zone: ZoneInfo, start_us: int, end_us: int
     ) -> tuple[list[int], list[int], list[DstNote]]:
-        """Local-time masks over [start_us, end_us): UTC start instants, masks, DST notes on the way."""
-        local = from_us(start_us).astimezone(zone)
-        ordinal = local.date().toordinal()
-        starts: list[int] = []
-        masks: list[int] = []
-        notes: list[DstNote] = []
-        while True:
-            day = self.day(zone, ordinal)
-            for instant, mask in zip(day.starts, day.masks, strict=True):
-                if masks and masks[-1] == mask:
-                    continue
-                starts.append(instant)
-                masks.append(mask)
-            notes.extend(n for n in day.notes if start_us <= n.transition_us < end_us)
-            if day.day_end_us >= end_us:
-                return starts, masks, notes
-            ordinal += 1
+        """Local-time masks over [start_us, end_us): UTC start instants, masks, DST notes on the way.
+
+        Sessions of one tariff mostly cover the same few local days, so the joined days are cached too.
+        """
+        first = self.local_ordinal(zone, start_us)
+        last = self.local_ordinal(zone, max(end_us - 1, start_us))
+        key = (zone, first, last)
+        joined = self._joined.get(key)
+        if joined is None:
+            starts: list[int] = []
+            masks: list[int] = []
+            all_notes: list[DstNote] = []
+            for ordinal in range(first, last + 1):
+                day = self.day(zone, ordinal)
+                for instant, mask in zip(day.starts, day.masks, strict=True):
+                    if masks and masks[-1] == mask:
+                        continue
+                    starts.append(instant)
+                    masks.append(mask)
+                all_notes.extend(day.notes)
+            joined = (starts, masks, all_notes)
+            self._joined[key] = joined
+        starts, masks, all_notes = joined
+        notes = [n for n in all_notes if start_us <= n.transition_us < end_us] if all_notes else []
+        return starts, masks, notes
 
 
 def compile_tariff(tariff: Tariff) -> CompiledTariff:

@@ -214,22 +214,22 @@ def _walk(
             and (dur >= dur_count or origin + dur_points[dur] >= b)
             and (kwh >= kwh_count or kwh_points[kwh] >= end_kwh)
         ):
-            slices = ((a, b, cumulative, end_kwh, mask & seg_masks[seg] & dur_masks[dur] & kwh_masks[kwh]),)
+            slices = ((a, b, cumulative, energy, mask & seg_masks[seg] & dur_masks[dur] & kwh_masks[kwh]),)
         else:
             slices = _cut_period(compiled, a, b, origin, cumulative, energy, mask, seg_starts, seg_masks)
         cumulative = end_kwh
 
-        for start, end, kwh_start, kwh_end, slice_mask in slices:
+        for start, end, kwh_start, slice_energy, slice_mask in slices:
             if merge and slice_mask == run_mask and code == run_code:
                 run_duration += end - start
-                run_energy += kwh_end - kwh_start
+                run_energy += slice_energy
                 continue
             if run_first is not None:
                 _book(
                     compiled, sums, records, run_code, run_mask, expired, run_duration, run_energy, run_first
                 )
             run_code, run_mask = code, slice_mask
-            run_duration, run_energy = end - start, kwh_end - kwh_start
+            run_duration, run_energy = end - start, slice_energy
             run_first = (index, kind, start, kwh_start, start - origin, current, power)
     if run_first is not None:
         _book(compiled, sums, records, run_code, run_mask, expired, run_duration, run_energy, run_first)
@@ -327,7 +327,8 @@ def _cut_period(
     seg_starts: list[int],
     seg_masks: list[int],
 ) -> list[tuple[int, int, Decimal, Decimal, int]]:
-    """Slices of a period that crosses a local-time, duration or kWh boundary, each with its mask."""
+    """Slices (start, end, kWh before, energy, mask) of a period that crosses a local-time, duration or kWh
+    boundary."""
     cuts: list[tuple[int, Decimal | None]] = []
     j = bisect_right(seg_starts, a)
     while j < len(seg_starts) and seg_starts[j] < b:
@@ -345,7 +346,7 @@ def _cut_period(
             start,
             end,
             kwh_start,
-            kwh_end,
+            kwh_end - kwh_start,
             mask
             & seg_masks[bisect_right(seg_starts, start) - 1]
             & compiled.duration.at(start - origin)
@@ -589,9 +590,19 @@ def _clamp(
 
 
 def _rounded(exact: Totals, rounding: MoneyRounding) -> Totals:
+    quantum, mode = rounding.quantum, rounding.mode
+    if quantum is None:
+        return exact
+    zero = Price(ZERO.quantize(quantum), ZERO.quantize(quantum))
+
     def money(price: Price) -> Price:
-        incl = price.incl_vat
-        return Price(rounding.apply(price.excl_vat), None if incl is None else rounding.apply(incl))
+        excl, incl = price.excl_vat, price.incl_vat
+        if not excl and incl is not None and not incl:
+            return zero
+        return Price(
+            excl.quantize(quantum, rounding=mode),
+            None if incl is None else incl.quantize(quantum, rounding=mode),
+        )
 
     return Totals(
         total_cost=money(exact.total_cost),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
 
@@ -16,12 +16,18 @@ class MoneyRounding:
 
     decimals: int | None = 2
     mode: str = ROUND_HALF_UP
+    quantum: Decimal | None = field(init=False, repr=False, compare=False, default=None)
+
+    def __post_init__(self) -> None:
+        # Worked out once: the engine rounds a dozen amounts per session.
+        quantum = None if self.decimals is None else Decimal(1).scaleb(-self.decimals)
+        object.__setattr__(self, "quantum", quantum)
 
     def apply(self, amount: Decimal) -> Decimal:
         """`amount` rounded by this rule."""
-        if self.decimals is None:
+        if self.quantum is None:
             return amount
-        return amount.quantize(Decimal(1).scaleb(-self.decimals), rounding=self.mode)
+        return amount.quantize(self.quantum, rounding=self.mode)
 
 
 CENTS_HALF_UP = MoneyRounding()
