@@ -312,3 +312,23 @@ async def test_trailing_slash_and_unknown_paths_get_envelopes(cpo_emsp: tuple[No
     wrong_method = await cpo.client.patch("/ocpi/2.2.1/credentials", headers=cpo.auth(token_a))
     assert wrong_method.status_code == 405
     assert wrong_method.json()["status_code"] == 2000
+
+
+async def test_an_unexpected_error_is_an_ocpi_3000_envelope_without_traceback(
+    cpo_emsp: tuple[Node, Node], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cpo, emsp = cpo_emsp
+    _, at_emsp = await registered_pair(cpo, emsp)
+
+    def explode(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("secret internal detail")
+
+    monkeypatch.setattr(handshake, "credentials_for", explode)
+    response = await cpo.client.get(
+        "/ocpi/2.2.1/credentials", headers={**cpo.auth(at_emsp.outgoing_token or ""), "X-Request-ID": "r-42"}
+    )
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status_code"] == 3000
+    assert "r-42" in body["status_message"]
+    assert "secret internal detail" not in response.text and "Traceback" not in response.text

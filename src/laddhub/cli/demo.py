@@ -98,6 +98,7 @@ def demo(
                 f"  {node.label.upper():5} versions URL: {node.settings.versions_url}   "
                 f"(log: {node.settings.data_dir / 'node.log'})",
                 highlight=False,
+                soft_wrap=True,
             )
         console.print(
             "  Partners of the CPO: "
