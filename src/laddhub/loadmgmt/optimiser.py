@@ -86,9 +86,57 @@ def solve_plan(problem: PlanningProblem, time_limit_s: float = 5.0, fair: bool =
             lock_columns.astype(np.int32),
             segment_weights[in_class],
         )
+    if fair:
+        values = _even_out_first_period(highs, layout, values)
     rates = np.zeros((sessions, periods))
     rates[layout.rate_session, layout.rate_period] = values[: layout.num_rate_cols]
     return np.maximum(rates, 0.0)
+
+
+def _even_out_first_period(highs: highspy.Highs, layout: _Layout, values: FloatArray) -> FloatArray:
+    """Among equally good plans, pick the one whose first period is shared most evenly within each class.
+
+    The energy objective leaves it open *when* equally placed sessions charge, so a solver may run one car
+    flat out now and its twin later. Only the first period is executed, so that arbitrary choice would be
+    what the chargers get. A last stage keeps each class's locked energy and its first-period total and
+    minimises, per class, the largest share of its cap that any session uses now.
+    """
+    problem = layout.problem
+    first = np.flatnonzero(layout.rate_period == 0)
+    if first.size == 0:
+        return values
+    ranks = sorted(set(int(r) for r in problem.rank[layout.rate_session[first]]))
+    level_columns = {rank: highs.getNumCol() + k for k, rank in enumerate(ranks)}
+    for _ in ranks:
+        highs.addCol(1.0, 0.0, 1.0, 0, np.array([], dtype=np.int32), np.array([], dtype=np.float64))
+    zero_costs = np.zeros(layout.num_cols)
+    highs.changeColsCost(layout.num_cols, np.arange(layout.num_cols, dtype=np.int32), zero_costs)
+    for rank in ranks:
+        members = first[problem.rank[layout.rate_session[first]] == rank]
+        kw = layout.kwh_per_unit[members] / problem.period_hours[0]
+        total = float(np.sum(values[members] * kw))
+        floor = total - max(_LOCK_ABSOLUTE_TOLERANCE, _LOCK_RELATIVE_TOLERANCE * abs(total))
+        highs.addRow(floor, highspy.kHighsInf, len(members), members.astype(np.int32), kw)
+        sessions = layout.rate_session[members]
+        upper = problem.cap[sessions] * problem.availability[sessions, 0]
+        bounded = members[upper > 1e-9]
+        upper = upper[upper > 1e-9]
+        # One row per session: rate_now - upper * level <= 0.
+        indices = np.column_stack([bounded, np.full(len(bounded), level_columns[rank])]).reshape(-1)
+        coefficients = np.column_stack([np.ones(len(bounded)), -upper]).reshape(-1)
+        highs.addRows(
+            len(bounded),
+            np.full(len(bounded), -highspy.kHighsInf),
+            np.zeros(len(bounded)),
+            len(indices),
+            np.arange(0, len(indices), 2, dtype=np.int32),
+            indices.astype(np.int32),
+            coefficients,
+        )
+    highs.run()
+    if highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        return values
+    return np.array(highs.getSolution().col_value)[: layout.num_cols]
 
 
 class _Layout:

@@ -8,6 +8,7 @@ The dataclasses are frozen: a topology is configuration, shared safely between t
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -109,7 +110,8 @@ class Evse:
             return 0.0
         capped = min(rate, self.max_rate)
         if not self.pilot_steps:
-            return capped
+            # OCPI limits carry one decimal: stay on that grid, rounding down (a hair of float noise aside).
+            return min(math.floor(capped * 10 + 1e-6) / 10, self.max_rate)
         best = 0.0
         for step in self.pilot_steps:
             if step <= capped + tolerance and step > best:
@@ -120,8 +122,12 @@ class Evse:
         """The smallest accepted rate above `rate`, or None at the top; used to hand out leftovers."""
         tolerance = 1e-9
         if not self.pilot_steps:
-            # Any rate from the minimum up is accepted, so only a rate below the minimum has a "next" one.
-            return self.min_rate if rate + tolerance < self.min_rate else None
+            # Any rate from the minimum up is accepted, on the one-decimal grid of OCPI limits.
+            if rate + tolerance < self.min_rate:
+                return self.min_rate
+            if rate + tolerance >= self.max_rate:
+                return None
+            return min(math.floor(rate * 10 + 1e-6) / 10 + 0.1, self.max_rate)
         candidates = [s for s in self.pilot_steps if s > rate + tolerance and s >= self.min_rate]
         return min(candidates) if candidates else None
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -63,7 +65,8 @@ def test_every_idle_evse_gets_zero_and_every_session_at_most_its_caps(data: st.D
             if evse.pilot_steps:
                 bound = min((s for s in evse.pilot_steps if s >= vehicle_rate - 1e-9), default=evse.max_rate)
             else:
-                bound = max(vehicle_rate, evse.min_rate)
+                # Continuous chargers take limits on the one-decimal grid of OCPI.
+                bound = max(math.ceil(vehicle_rate * 10 - 1e-6) / 10, evse.min_rate)
             # The smallest rate the charger accepts at or above what the vehicle takes, never more.
             assert limit <= bound + 1e-9
         if session.energy_needed_kwh == 0.0:
