@@ -43,27 +43,36 @@ _RESERVATION = PeriodKind.RESERVATION
 
 
 class _Sums:
-    """Priced quantities per element and activity, accumulated while walking the slices.
+    """Priced quantities and their costs per activity, accumulated run by run.
 
-    Activities are numbered (0 charging, 1 parking, 2 reservation) and elements by their index, so the
-    hot loop indexes lists instead of hashing enums. `last_*` remember the component (and, when
-    recording, the record position) of the last priced slice, where the step_size extra goes.
+    Activities are numbered (0 charging, 1 parking, 2 reservation) so the loop indexes lists instead of
+    hashing enums. Time costs are kept as Σ µs x unit price and divided by µs-per-hour once at the end.
+    `last_*` remember the component (and, when recording, the record position) of the last priced slice,
+    where the step_size extra goes.
     """
 
     __slots__ = (
         "energy",
+        "energy_excl",
+        "energy_incl",
         "flat",
         "last_energy",
         "last_session",
         "last_time",
         "time",
+        "time_excl",
+        "time_incl",
         "unpriced",
         "used",
     )
 
-    def __init__(self, elements: int) -> None:
-        self.energy: list[Decimal] = [ZERO] * elements
-        self.time: list[list[int]] = [[0] * elements for _ in range(3)]
+    def __init__(self) -> None:
+        self.energy = ZERO
+        self.energy_excl = ZERO
+        self.energy_incl = ZERO
+        self.time = [0, 0, 0]
+        self.time_excl = [ZERO, ZERO, ZERO]
+        self.time_incl = [ZERO, ZERO, ZERO]
         self.flat: list[CompiledComponent | None] = [None, None]
         self.last_energy: tuple[CompiledComponent, int] | None = None
         self.last_time: list[tuple[CompiledComponent, int] | None] = [None, None, None]
@@ -71,8 +80,22 @@ class _Sums:
         self.unpriced: list[Decimal] = [ZERO, ZERO, ZERO, ZERO]
         self.used = [0, 0, 0]
 
+    def add_time(self, code: int, component: CompiledComponent, us: int) -> None:
+        """Priced time of one activity at one component's price."""
+        self.time[code] += us
+        self.time_excl[code] += us * component.unit_excl
+        self.time_incl[code] += us * component.unit_incl
+
+    def add_energy(self, component: CompiledComponent, kwh: Decimal) -> None:
+        """Priced energy at one component's price."""
+        self.energy += kwh
+        self.energy_excl += kwh * component.unit_excl
+        self.energy_incl += kwh * component.unit_incl
+
 
 _UNPRICED_ENERGY = 3
+_NEVER = 1 << 62
+_NO_KWH_LIMIT = Decimal("Infinity")
 _UNPRICED_LABELS = ("charging", "parking", "reservation", "energy")
 _Slice = tuple[int, int, Decimal, Decimal, int]
 # The first slice of a run: period index, kind, start µs, kWh before, elapsed µs, current, power.
@@ -147,7 +170,7 @@ def _walk(
     else:
         seg_starts, seg_masks = [first_us], [compiled.all_mask]
 
-    sums = _Sums(len(compiled.restrictions))
+    sums = _Sums()
     expired = timeline.reservation_expired
     seg_count = len(seg_starts)
     dur_points, dur_masks = compiled.duration.breakpoints, compiled.duration.masks
@@ -167,6 +190,10 @@ def _walk(
     all_mask = compiled.all_mask
     merge = records is None
     derived = 0
+    # The window in which the cached local-time/duration/kWh mask holds (empty until the first period).
+    window_mask = 0
+    valid_from, valid_until, valid_origin = _NEVER, -_NEVER, -1
+    kwh_until = ZERO
     cumulative = ZERO
     # The run being accumulated: its activity code (-1: none yet), mask, first slice and totals.
     run_code = -1
@@ -203,20 +230,27 @@ def _walk(
                 derived += 1
             mask &= pow_unknown if power is None else pow_masks[bisect_right(pow_points, power)]
 
-        # The common case: nothing changes inside the period, so it is one slice with one mask.
+        # The common case: nothing changes inside the period, so it is one slice with one mask. The
+        # local-time, duration and kWh masks of the previous period still hold while the period stays
+        # inside the window [valid_from, valid_until) x [.., kwh_until] they were computed for.
         end_kwh = cumulative + energy
-        seg = bisect_right(seg_starts, a) - 1 if seg_count > 1 else 0
-        dur = bisect_right(dur_points, a - origin) if dur_count else 0
-        kwh = bisect_right(kwh_points, cumulative) if kwh_count else 0
         slices: list[_Slice] | tuple[_Slice]
-        if (
-            (seg + 1 >= seg_count or seg_starts[seg + 1] >= b)
-            and (dur >= dur_count or origin + dur_points[dur] >= b)
-            and (kwh >= kwh_count or kwh_points[kwh] >= end_kwh)
-        ):
-            slices = ((a, b, cumulative, energy, mask & seg_masks[seg] & dur_masks[dur] & kwh_masks[kwh]),)
+        if valid_from <= a and b <= valid_until and end_kwh <= kwh_until and origin == valid_origin:
+            slices = ((a, b, cumulative, energy, mask & window_mask),)
         else:
-            slices = _cut_period(compiled, a, b, origin, cumulative, energy, mask, seg_starts, seg_masks)
+            seg = bisect_right(seg_starts, a) - 1 if seg_count > 1 else 0
+            dur = bisect_right(dur_points, a - origin) if dur_count else 0
+            kwh = bisect_right(kwh_points, cumulative) if kwh_count else 0
+            next_seg = seg_starts[seg + 1] if seg + 1 < seg_count else _NEVER
+            next_dur = origin + dur_points[dur] if dur < dur_count else _NEVER
+            next_kwh = kwh_points[kwh] if kwh < kwh_count else _NO_KWH_LIMIT
+            if next_seg >= b and next_dur >= b and next_kwh >= end_kwh:
+                window_mask = seg_masks[seg] & dur_masks[dur] & kwh_masks[kwh]
+                valid_from = max(seg_starts[seg], origin + dur_points[dur - 1] if dur else -_NEVER)
+                valid_until, kwh_until, valid_origin = min(next_seg, next_dur), next_kwh, origin
+                slices = ((a, b, cumulative, energy, mask & window_mask),)
+            else:
+                slices = _cut_period(compiled, a, b, origin, cumulative, energy, mask, seg_starts, seg_masks)
         cumulative = end_kwh
 
         for start, end, kwh_start, slice_energy, slice_mask in slices:
@@ -264,7 +298,7 @@ def _book(
     position = -1 if records is None else len(records)
     sums.used[code] += duration
     if time_comp is not None:
-        sums.time[code][time_comp.element_index] += duration
+        sums.add_time(code, time_comp, duration)
         sums.last_time[code] = (time_comp, position)
         if code != 2:
             sums.last_session = code
@@ -272,7 +306,7 @@ def _book(
         sums.unpriced[code] += Decimal(duration) / US_PER_HOUR
     if code != 2 and (energy or code == 0):
         if energy_comp is not None:
-            sums.energy[energy_comp.element_index] += energy
+            sums.add_energy(energy_comp, energy)
             sums.last_energy = (energy_comp, position)
         elif energy:
             sums.unpriced[_UNPRICED_ENERGY] += energy
@@ -480,27 +514,26 @@ def _apply_step_sizes(sums: _Sums) -> dict[int, Decimal | int]:
     extras: dict[int, Decimal | int] = {}
     if sums.last_energy is not None:
         component, position = sums.last_energy
-        total = sum(sums.energy, ZERO)
+        total = sums.energy
         step = component.component.step_size
         if step > 0 and total > 0:
             unit = KWH_PER_WH * step
             extra = (total / unit).to_integral_value(rounding=ROUND_CEILING) * unit - total
             if extra:
                 extras[position] = extra
-                sums.energy[component.element_index] += extra
+                sums.add_energy(component, extra)
     for code in (sums.last_session, 2):
         last = sums.last_time[code] if code >= 0 else None
         if last is None:
             continue
         component, position = last
-        group = sums.time[code]
         step_us = component.component.step_size * US_PER_SECOND
-        total_us = sum(group)
+        total_us = sums.time[code]
         if step_us > 0 and total_us > 0:
             extra_us = _round_up(total_us, step_us) - total_us
             if extra_us:
                 extras[position] = extra_us
-                group[component.element_index] += extra_us
+                sums.add_time(code, component, extra_us)
     return extras
 
 
@@ -518,28 +551,10 @@ def _warn_unpriced(compiled: CompiledTariff, sums: _Sums, warnings: list[Pricing
         warnings.append(PricingWarning("UNPRICED_DIMENSION", message))
 
 
-def _time_cost(compiled: CompiledTariff, dimension: Dimension, group: list[int]) -> tuple[Decimal, Decimal]:
-    row = compiled.components[dimension]
-    excl = incl = ZERO
-    for index, us in enumerate(group):
-        component = row[index]
-        if component is not None and us:
-            excl += us * component.unit_excl
-            incl += us * component.unit_incl
-    return excl / US_PER_HOUR, incl / US_PER_HOUR
-
-
 def _totals(compiled: CompiledTariff, sums: _Sums, total_energy: Decimal) -> tuple[Totals, tuple[str, ...]]:
-    energy_row = compiled.components[Dimension.ENERGY]
-    energy_excl = energy_incl = ZERO
-    for index, kwh in enumerate(sums.energy):
-        component = energy_row[index]
-        if component is not None and kwh:
-            energy_excl += kwh * component.unit_excl
-            energy_incl += kwh * component.unit_incl
-    time_excl, time_incl = _time_cost(compiled, Dimension.TIME, sums.time[0])
-    parking_excl, parking_incl = _time_cost(compiled, Dimension.PARKING_TIME, sums.time[1])
-    reservation_excl, reservation_incl = _time_cost(compiled, Dimension.TIME, sums.time[2])
+    energy_excl, energy_incl = sums.energy_excl, sums.energy_incl
+    time_excl, parking_excl, reservation_excl = (v / US_PER_HOUR for v in sums.time_excl)
+    time_incl, parking_incl, reservation_incl = (v / US_PER_HOUR for v in sums.time_incl)
     fixed = sums.flat[0]
     fixed_excl, fixed_incl = (fixed.unit_excl, fixed.unit_incl) if fixed is not None else (ZERO, ZERO)
     reservation_flat = sums.flat[1]
