@@ -156,12 +156,12 @@ def _walk(
     prices are the same, and booking is where the time goes.
     """
     session_start = to_us(timeline.start)
-    items = _ordered_periods(timeline, session_start, warnings)
+    items, latest_end = _ordered_periods(timeline, session_start, warnings)
     _check_validity(compiled.tariff, timeline, warnings)
     charging_origin = next((a for a, _, p, _ in items if p.kind is not _RESERVATION), session_start)
     if items:
         first_us = min(items[0][0], session_start)
-        last_us = max(max(b for _, b, _, _ in items), first_us + 1)
+        last_us = max(latest_end, first_us + 1)
     else:
         first_us, last_us = session_start, session_start + 1
     if compiled.has_local_time:
@@ -392,8 +392,12 @@ def _cut_period(
 
 def _ordered_periods(
     timeline: Timeline, session_start: int, warnings: list[PricingWarning]
-) -> list[tuple[int, int, Period, int]]:
-    """Periods as (start µs, end µs, period, input index), sorted by start, with warnings for oddities."""
+) -> tuple[list[tuple[int, int, Period, int]], int]:
+    """Periods as (start µs, end µs, period, input index), sorted by start, and the latest end.
+
+    Well-formed periods (in order, inside the session, not overlapping) cost one pass; anything else is
+    sorted and reported by `_checked`.
+    """
     items: list[tuple[int, int, Period, int]] = []
     previous: datetime | None = None
     previous_us = 0
@@ -408,7 +412,10 @@ def _ordered_periods(
             suspicious = True
         previous_us = b
         items.append((a, b, period, i))
-    return _checked(items, timeline, session_start, session_end, warnings) if suspicious else items
+    if suspicious:
+        items = _checked(items, timeline, session_start, session_end, warnings)
+        return items, max(b for _, b, _, _ in items)
+    return items, previous_us
 
 
 def _checked(

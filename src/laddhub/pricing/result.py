@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from laddhub.pricing.compiled import CompiledComponent, CompiledTariff
@@ -138,8 +139,7 @@ class PricedSlice:
     unpriced: tuple[Dimension, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class Totals:
+class Totals(NamedTuple):
     """The CDR totals (OCPI 7.4): money as excl/incl VAT, energy in kWh, times in hours."""
 
     total_cost: Price

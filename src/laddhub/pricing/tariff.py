@@ -12,6 +12,7 @@ import enum
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal
+from typing import NamedTuple
 
 ZERO = Decimal(0)
 HUNDRED = Decimal(100)
@@ -53,12 +54,11 @@ class Weekday(enum.IntEnum):
     SUNDAY = 6
 
 
-@dataclass(frozen=True, slots=True)
-class Price:
+class Price(NamedTuple):
     """An amount excl. and incl. VAT (OCPI 2.2.1 `Price`; 2.3.0 `before_taxes` / after taxes).
 
     `incl_vat` is optional because OCPI's min/max price and 2.3.0's PriceLimit allow it to be absent; the
-    engine's own results always fill it.
+    engine's own results always fill it. A named tuple because every priced session creates a dozen.
     """
 
     excl_vat: Decimal
