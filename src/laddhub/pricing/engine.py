@@ -236,7 +236,14 @@ def _walk(
         end_kwh = cumulative + energy
         slices: list[_Slice] | tuple[_Slice]
         if valid_from <= a and b <= valid_until and end_kwh <= kwh_until and origin == valid_origin:
-            slices = ((a, b, cumulative, energy, mask & window_mask),)
+            mask &= window_mask
+            if merge and mask == run_mask and code == run_code:
+                # Same prices as the run being accumulated: just add to it (the bulk of all periods).
+                run_duration += b - a
+                run_energy += energy
+                cumulative = end_kwh
+                continue
+            slices = ((a, b, cumulative, energy, mask),)
         else:
             seg = bisect_right(seg_starts, a) - 1 if seg_count > 1 else 0
             dur = bisect_right(dur_points, a - origin) if dur_count else 0
