@@ -218,4 +218,6 @@ class OutboxRecord(Base):
     locked_by: Mapped[str | None] = mapped_column(String(64))
     last_error: Mapped[str | None] = mapped_column(Text)
 
+
 # record modules (each adds its tables to Base.metadata)
+import laddhub.store.push_records  # noqa: E402, F401
