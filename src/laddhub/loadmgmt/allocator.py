@@ -175,6 +175,7 @@ class LoadAllocator:
                     now,
                     request.prices,
                     request.emissions,
+                    departures,
                 ),
             )
             try:

@@ -35,16 +35,23 @@ def period_costs(
     now: datetime,
     prices: PriceSeries | None,
     emissions: PriceSeries | None,
+    departures: Sequence[datetime],
 ) -> FloatArray:
-    """Cost per kWh for every session and period (sessions x periods)."""
-    horizon_hours = max(sum(p.hours for p in periods), 1e-9)
-    lateness = np.array([(p.start - now).total_seconds() / 3600.0 / horizon_hours for p in periods])
+    """Cost per kWh for every session and period (sessions x periods).
+
+    Lateness is measured against each car's own stay (0 now, 1 at its expected departure), so among
+    otherwise equal plans a car about to leave charges before one staying all day: a plan that finishes
+    short stays first loses least when cars leave earlier than they said.
+    """
+    starts = np.array([(p.start - now).total_seconds() / 3600.0 for p in periods])
     price = _normalised(prices, periods)
     green = _normalised(emissions, periods) if emissions is not None else price
     costs = np.zeros((len(sessions), len(periods)))
     for i, session in enumerate(sessions):
         price_weight, lateness_weight = _WEIGHTS[session.profile_type]
         signal = green if session.profile_type is ProfileType.GREEN else price
+        stay_hours = max((departures[i] - now).total_seconds() / 3600.0, 1e-9)
+        lateness = np.minimum(starts / stay_hours, 1.0)
         costs[i] = price_weight * signal + lateness_weight * lateness
     return costs
 
