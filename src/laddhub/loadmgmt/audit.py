@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import cmath
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from laddhub.loadmgmt.topology import ConstraintNode, CurrentType, Evse, Site, TransformerConnection, Wiring
@@ -99,18 +99,6 @@ def audit(
 
     walk(site.root)
     return tuple(violations)
-
-
-def audit_over_time(
-    site: Site,
-    rates_at: Sequence[tuple[object, Mapping[str, float]]],
-    tolerance: float = _DEFAULT_TOLERANCE,
-) -> tuple[tuple[object, Violation], ...]:
-    """Audit a sequence of (label, rates) pairs, e.g. every step of a replay; returns labelled violations."""
-    found: list[tuple[object, Violation]] = []
-    for label, rates in rates_at:
-        found.extend((label, v) for v in audit(site, rates, tolerance=tolerance))
-    return tuple(found)
 
 
 def _nodes(node: ConstraintNode) -> list[ConstraintNode]:

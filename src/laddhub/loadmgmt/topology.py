@@ -9,7 +9,7 @@ The dataclasses are frozen: a topology is configuration, shared safely between t
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -32,11 +32,6 @@ class Wiring(StrEnum):
     L2_L3 = "L2-L3"
     L3_L1 = "L3-L1"
     THREE_PHASE = "three-phase"
-
-    @property
-    def is_line_to_line(self) -> bool:
-        """Line-to-line chargers see the line-to-line voltage, so their kW per amp is sqrt(3) higher."""
-        return self in (Wiring.L1_L2, Wiring.L2_L3, Wiring.L3_L1)
 
 
 class CurrentType(StrEnum):
@@ -144,10 +139,6 @@ class PhaseLimits:
         """The limit on one line."""
         return {Phase.L1: self.l1, Phase.L2: self.l2, Phase.L3: self.l3}[phase]
 
-    def scaled(self, factor: float) -> PhaseLimits:
-        """The same limits multiplied, e.g. to derate a node."""
-        return PhaseLimits(*(None if v is None else v * factor for v in (self.l1, self.l2, self.l3)))
-
     @staticmethod
     def uniform(amps: float) -> PhaseLimits:
         """The same limit on all three lines, the usual rating of a breaker or a transformer."""
@@ -162,11 +153,6 @@ class PhaseLimits:
     def as_tuple(self) -> tuple[float | None, float | None, float | None]:
         """(L1, L2, L3)."""
         return (self.l1, self.l2, self.l3)
-
-    @property
-    def is_empty(self) -> bool:
-        """True when no line is limited."""
-        return all(v is None for v in self.as_tuple())
 
 
 def _min_optional(a: float | None, b: float | None) -> float | None:
@@ -222,11 +208,3 @@ class Site:
     def evses(self) -> tuple[Evse, ...]:
         """Every EVSE of the site, in tree order (the column order of the allocator's matrices)."""
         return tuple(self.root.all_evses())
-
-    def evse_index(self) -> Mapping[str, int]:
-        """EVSE id to its position in `evses`."""
-        return {evse.id: i for i, evse in enumerate(self.evses)}
-
-    def nodes(self) -> tuple[ConstraintNode, ...]:
-        """Every constraint node, parents before children."""
-        return tuple(self.root.walk())
