@@ -96,6 +96,7 @@ class _Sums:
 _UNPRICED_ENERGY = 3
 _NEVER = 1 << 62
 _NO_KWH_LIMIT = Decimal("Infinity")
+_KWH_RESOLUTION = Decimal("1e-9")
 _UNPRICED_LABELS = ("charging", "parking", "reservation", "energy")
 _Slice = tuple[int, int, Decimal, Decimal, int]
 # The first slice of a run: period index, kind, start µs, kWh before, elapsed µs, current, power.
@@ -235,7 +236,12 @@ def _walk(
         # inside the window [valid_from, valid_until) x [.., kwh_until] they were computed for.
         end_kwh = cumulative + energy
         slices: list[_Slice] | tuple[_Slice]
-        if valid_from <= a and b <= valid_until and end_kwh <= kwh_until and origin == valid_origin:
+        if (
+            valid_from <= a < valid_until
+            and b <= valid_until
+            and end_kwh < kwh_until
+            and origin == valid_origin
+        ):
             mask &= window_mask
             if merge and mask == run_mask and code == run_code:
                 # Same prices as the run being accumulated: just add to it (the bulk of all periods).
@@ -500,7 +506,9 @@ def _slice_bounds(
     bounds = [(a, kwh_a)]
     for at, kwh in sorted(cuts, key=lambda cut: (cut[0], cut[1] is not None, cut[1] or ZERO)):
         if kwh is None:
-            kwh = kwh_a + energy * (at - a) / span if span else kwh_a
+            # Interpolated energy is kept to the µWh: exact enough for any meter, and short enough that
+            # every product with a price stays exact, so a half cent is still a half cent when rounded.
+            kwh = kwh_a + (energy * (at - a) / span).quantize(_KWH_RESOLUTION) if span else kwh_a
         kwh = max(kwh, bounds[-1][1])
         if at == bounds[-1][0]:
             bounds[-1] = (at, kwh)

@@ -170,3 +170,13 @@ def test_explanation_names_the_failed_restriction_of_each_earlier_element() -> N
     assert [r.element_index for r in time_row.rejected] == [0, 1]
     assert "min_power 50" in time_row.rejected[0].reasons[0]
     assert "local day is MONDAY" in time_row.rejected[1].reasons[0]
+
+
+def test_interpolated_energy_does_not_trigger_a_spurious_step_round_up() -> None:
+    evening = element(Dimension.ENERGY, "0.30", start_time=time(18))
+    t = tariff(evening, element(Dimension.ENERGY, "0.30"))
+    # 1 kWh over 3 minutes, cut at 18:00 after one third of it: the thirds must still add up to 1 kWh.
+    timeline = session(datetime(2026, 5, 4, 17, 59, tzinfo=AMSTERDAM), charge(3, "1"))
+    result = price_timeline(t, timeline, AMSTERDAM, rounding=NO_ROUNDING)
+    assert result.totals.total_energy_cost.excl_vat == D("0.30")
+    assert sum(c.billed_quantity for s in result.slices for c in s.charges) == D(1)
