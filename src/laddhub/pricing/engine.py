@@ -575,8 +575,8 @@ def _warn_unpriced(compiled: CompiledTariff, sums: _Sums, warnings: list[Pricing
 
 def _totals(compiled: CompiledTariff, sums: _Sums, total_energy: Decimal) -> tuple[Totals, tuple[str, ...]]:
     energy_excl, energy_incl = sums.energy_excl, sums.energy_incl
-    time_excl, parking_excl, reservation_excl = (v / US_PER_HOUR for v in sums.time_excl)
-    time_incl, parking_incl, reservation_incl = (v / US_PER_HOUR for v in sums.time_incl)
+    time_excl, parking_excl, reservation_excl = [v / US_PER_HOUR if v else ZERO for v in sums.time_excl]
+    time_incl, parking_incl, reservation_incl = [v / US_PER_HOUR if v else ZERO for v in sums.time_incl]
     fixed = sums.flat[0]
     fixed_excl, fixed_incl = (fixed.unit_excl, fixed.unit_incl) if fixed is not None else (ZERO, ZERO)
     reservation_flat = sums.flat[1]
