@@ -227,3 +227,14 @@ def test_cdr_example_prices_to_its_own_totals(spec_dir: Path) -> None:
     assert result.totals.total_cost == cdr.stated["total_cost"]
     assert result.totals.total_time_cost == cdr.stated["total_time_cost"]
     assert result.totals.total_time.quantize(D("0.001")) == cdr.stated["total_time"]
+
+
+def test_ocpi_2_3_price_limits_and_tax_included_tariffs_price_as_their_examples(ocpi_examples: Path) -> None:
+    v230 = ocpi_examples / "2.3.0"
+    minimum = exact(load_tariff(v230, "tariff_12_025kwh_min_price"), session(MONDAY, charge(30, "1.5")))
+    assert total(minimum) == (D("0.50"), D("0.55"))
+    two_and_a_half_hours = session(MONDAY, charge(150))
+    exclusive = exact(load_tariff(v230, "tariff_19_simple_north_american_exclusive"), two_and_a_half_hours)
+    assert exclusive.totals.total_cost.excl_vat == D("5.00")
+    inclusive = exact(load_tariff(v230, "tariff_20_simple_north_american_inclusive"), two_and_a_half_hours)
+    assert total(inclusive) == (D("5.25"), D("5.25"))
