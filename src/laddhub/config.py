@@ -107,6 +107,13 @@ class Settings(BaseSettings):
     admin_token: str | None = None
     page_max_limit: int = Field(default=100, ge=1, le=10000)
     partner_timeout_s: float = Field(default=10.0, gt=0)
+    push_enabled: bool = True
+    push_poll_interval_s: float = Field(default=5.0, gt=0)
+    push_backoff_base_s: float = Field(default=2.0, gt=0)
+    push_backoff_cap_s: float = Field(default=600.0, gt=0)
+    push_lease_s: float = Field(default=120.0, gt=0)
+    push_batch_size: int = Field(default=50, ge=1, le=1000)
+    push_concurrency: int = Field(default=4, ge=1, le=64)
     log_level: str = "INFO"
 
     @field_validator("roles", mode="before")

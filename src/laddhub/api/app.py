@@ -16,6 +16,7 @@ from laddhub.api.errors import install_error_handlers
 from laddhub.api.middleware import RequestIdMiddleware, TrailingSlashMiddleware
 from laddhub.api.v2_2_1 import credentials
 from laddhub.config import Settings
+from laddhub.services.push.worker import start_push_worker
 from laddhub.store.database import create_engine, session_factory
 from laddhub.store.migrate import upgrade
 from laddhub.store.uow import UnitOfWorkFactory
@@ -43,9 +44,12 @@ def create_app(
             settings=settings, uow=UnitOfWorkFactory(session_factory(engine)), http=client, clock=clock
         )
         app.state.clock = clock
+        worker = start_push_worker(settings, uow=app.state.node.uow, http=client, clock=clock, engine=engine)
         try:
             yield
         finally:
+            if worker is not None:
+                await worker.stop()
             if own_http:
                 await client.aclose()
             await engine.dispose()

@@ -1,0 +1,344 @@
+"""The push worker against a fake partner: delivery, order per group, coalescing, retries, leases."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+from collections import Counter, defaultdict
+from datetime import timedelta
+
+import httpx
+import pytest
+from sqlalchemy import select, update
+
+from laddhub.services.publishing import Change
+from laddhub.services.push import claims
+from laddhub.store.database import create_engine, session_factory
+from laddhub.store.push_records import CdrReceiptRecord, PushStatsRecord
+from laddhub.store.tables import PartnerRecord
+from laddhub.store.uow import UnitOfWorkFactory
+from tests.integration.push.conftest import START, Store, eventually, evse_patch, location_put, ok
+
+
+async def stats(store: Store) -> list[PushStatsRecord]:
+    async with store.uow() as uow:
+        return list((await uow.session.execute(select(PushStatsRecord))).scalars())
+
+
+async def test_a_push_reaches_the_partner_endpoint_with_its_token_routing_and_body_then_leaves_the_outbox(
+    store: Store,
+) -> None:
+    await store.add_partner()
+    await store.publish(location_put("L1", 1))
+
+    assert await store.worker().run_once() == 1
+
+    [request] = store.fake.received
+    assert request.method == "PUT"
+    assert str(request.url) == "http://msp.test/ocpi/2.2.1/emsp/locations/NL/CPO/L1"
+    assert request.headers["Authorization"] == "Token " + base64.b64encode(b"token-for-msp").decode()
+    assert (
+        request.headers["OCPI-from-country-code"] == "NL" and request.headers["OCPI-from-party-id"] == "CPO"
+    )
+    assert request.headers["OCPI-to-party-id"] == "MSP"
+    assert json.loads(request.content) == location_put("L1", 1).payload
+    assert await store.entries() == []
+    [counted] = await stats(store)
+    assert counted.delivered == 1 and counted.last_delivered_at == START and counted.last_error is None
+
+
+async def test_only_the_oldest_pending_entry_of_a_group_is_claimed(store: Store) -> None:
+    await store.add_partner()
+    await store.publish(
+        location_put("L1", 1), evse_patch("L1", "E1", "CHARGING"), evse_patch("L1", "E2", "BLOCKED")
+    )
+    await store.publish(location_put("L2", 1))
+    async with store.uow() as uow:
+        first = await claims.claim_due(uow, worker_id="w", now=START, lease=timedelta(seconds=60), limit=10)
+    assert [(c.method, c.path) for c in first] == [("PUT", "/NL/CPO/L1"), ("PUT", "/NL/CPO/L2")]
+    async with store.uow() as uow:
+        again = await claims.claim_due(uow, worker_id="w", now=START, lease=timedelta(seconds=60), limit=10)
+    assert again == []
+
+
+async def test_entries_of_one_group_go_out_one_at_a_time_in_order_while_groups_run_in_parallel(
+    store: Store,
+) -> None:
+    in_flight: Counter[str] = Counter()
+    most: Counter[str] = Counter()
+    overall: list[int] = []
+
+    async def slow(request: httpx.Request) -> httpx.Response:
+        group = request.url.path.split("/")[7]
+        in_flight[group] += 1
+        most[group] = max(most[group], in_flight[group])
+        overall.append(sum(in_flight.values()))
+        await asyncio.sleep(0.02)
+        in_flight[group] -= 1
+        return ok()
+
+    store.fake.reply = slow
+    await store.add_partner()
+    for location in ("L1", "L2", "L3"):
+        await store.publish(
+            location_put(location, 1),
+            evse_patch(location, "E1", "CHARGING", 1),
+            evse_patch(location, "E2", "BLOCKED", 2),
+            evse_patch(location, "E3", "AVAILABLE", 3),
+        )
+    worker = store.worker(concurrency=4)
+    worker.start()
+
+    async def drained() -> bool:
+        return await store.entries() == []
+
+    await eventually(drained)
+    per_group: dict[str, list[str]] = defaultdict(list)
+    for method, path, _ in store.fake.calls():
+        per_group[path.split("/")[7]].append(f"{method} {'/'.join(path.split('/')[8:])}")
+    assert per_group == {loc: ["PUT ", "PATCH E1", "PATCH E2", "PATCH E3"] for loc in ("L1", "L2", "L3")}
+    assert max(most.values()) == 1
+    assert max(overall) > 1
+
+
+async def test_changes_made_while_the_partner_is_down_reach_it_as_the_latest_state_only(store: Store) -> None:
+    store.fake.reply = lambda request: httpx.Response(503, text="maintenance")
+    await store.add_partner()
+    worker = store.worker()
+    await store.publish(location_put("L1", 0))
+    assert await worker.run_once() == 1
+    for version in range(1, 51):
+        await store.publish(
+            location_put(f"L{version % 5}", version),
+            evse_patch(f"L{version % 5}", "E1", f"S{version}", version),
+        )
+
+    store.fake.received.clear()
+    store.fake.reply = lambda request: ok()
+    store.clock.advance(3600)
+    await store.drain(worker)
+
+    calls = store.fake.calls()
+    puts = {path: body["name"] for method, path, body in calls if method == "PUT"}
+    patches = {path: body["status"] for method, path, body in calls if method == "PATCH"}
+    base = "/ocpi/2.2.1/emsp/locations/NL/CPO"
+    assert puts == {f"{base}/L{n}": f"v{45 + n if n else 50}" for n in range(5)}
+    assert patches == {f"{base}/L{n}/E1": f"S{45 + n if n else 50}" for n in range(5)}
+    assert len(calls) == 10
+
+
+async def test_a_transient_failure_is_retried_after_a_jittered_backoff(store: Store) -> None:
+    answers = iter([httpx.Response(503, text="busy"), ok()])
+    store.fake.reply = lambda request: next(answers)
+    await store.add_partner()
+    await store.publish(location_put("L1", 1))
+    worker = store.worker()
+
+    assert await worker.run_once() == 1
+    [entry] = await store.entries()
+    assert entry.state == "PENDING" and entry.attempts == 1 and entry.locked_by is None
+    assert START <= entry.next_attempt_at <= START + timedelta(seconds=10)
+    assert entry.last_error is not None and "503" in entry.last_error
+    [noted] = await stats(store)
+    assert noted.last_error == entry.last_error and noted.delivered == 0
+
+    if entry.next_attempt_at > START:
+        assert await worker.run_once() == 0
+    store.clock.advance(10)
+    assert await worker.run_once() == 1
+    assert await store.entries() == []
+    assert len(store.fake.received) == 2
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [
+        httpx.Response(401, json={"status_code": 2000, "timestamp": "2026-11-24T12:00:00Z"}),
+        httpx.Response(404, text="not found"),
+        httpx.Response(200, json={"status_code": 3000, "timestamp": "2026-11-24T12:00:00Z"}),
+        None,
+    ],
+)
+async def test_a_partner_that_is_restarting_or_unreachable_is_retried(
+    store: Store, failure: httpx.Response | None
+) -> None:
+    def reply(request: httpx.Request) -> httpx.Response:
+        if failure is None:
+            raise httpx.ConnectError("connection refused", request=request)
+        return failure
+
+    store.fake.reply = reply
+    await store.add_partner()
+    await store.publish(location_put("L1", 1))
+    await store.worker().run_once()
+    [entry] = await store.entries()
+    assert entry.state == "PENDING" and entry.attempts == 1
+
+
+async def test_a_refused_push_fails_for_good_and_its_group_continues(store: Store) -> None:
+    def reply(request: httpx.Request) -> httpx.Response:
+        if request.method == "PUT":
+            body = {
+                "status_code": 2001,
+                "status_message": "address: required",
+                "timestamp": "2026-11-24T12:00:00Z",
+            }
+            return httpx.Response(200, json=body)
+        return ok()
+
+    store.fake.reply = reply
+    await store.add_partner()
+    await store.publish(location_put("L1", 1), evse_patch("L1", "E1", "CHARGING"))
+    assert await store.drain() == 2
+
+    [failed] = await store.entries()
+    assert failed.state == "FAILED" and failed.method == "PUT"
+    assert failed.last_error is not None and "2001" in failed.last_error and "address" in failed.last_error
+    assert [c[0] for c in store.fake.calls()] == ["PUT", "PATCH"]
+    [counted] = await stats(store)
+    assert counted.delivered == 1
+
+
+async def test_an_expired_lease_makes_the_entry_due_again_and_the_old_holder_cannot_touch_it(
+    store: Store,
+) -> None:
+    await store.add_partner()
+    await store.publish(location_put("L1", 1))
+    async with store.uow() as uow:
+        [lost] = await claims.claim_due(
+            uow, worker_id="killed", now=START, lease=timedelta(seconds=30), limit=5
+        )
+
+    survivor = store.worker(lease_s=30)
+    assert await survivor.run_once() == 0
+    store.clock.advance(31)
+    async with store.uow() as uow:
+        [taken] = await claims.claim_due(
+            uow, worker_id=survivor.worker_id, now=store.clock(), lease=timedelta(seconds=30), limit=5
+        )
+    assert taken.id == lost.id and taken.attempts == 2
+
+    async with store.uow() as uow:
+        await claims.record_failed(uow, lost, worker_id="killed", now=store.clock(), error="late")
+    [entry] = await store.entries()
+    assert entry.state == "PENDING" and entry.locked_by == survivor.worker_id and entry.last_error is None
+
+
+async def test_a_cdr_post_records_the_location_the_partner_returns_once_per_cdr(store: Store) -> None:
+    store.fake.reply = lambda request: ok(headers={"Location": "/ocpi/2.2.1/emsp/cdrs/77"})
+    await store.add_partner()
+    cdr = {
+        "country_code": "NL",
+        "party_id": "CPO",
+        "id": "cdr-1",
+        "cdr_token": {"country_code": "NL", "party_id": "MSP"},
+    }
+    change = Change("cdrs", "POST", "", cdr, "cdr:cdr-1", "cdr:cdr-1", coalesce=False)
+    await store.publish(change)
+    await store.publish(change)
+    assert await store.drain() == 2
+
+    assert [(m, p) for m, p, _ in store.fake.calls()] == [("POST", "/ocpi/2.2.1/emsp/cdrs/")] * 2
+    async with store.uow() as uow:
+        receipts = list((await uow.session.execute(select(CdrReceiptRecord))).scalars())
+    assert [(r.country_code, r.party_id, r.cdr_id, r.location_url) for r in receipts] == [
+        ("NL", "CPO", "cdr-1", "http://msp.test/ocpi/2.2.1/emsp/cdrs/77")
+    ]
+
+
+async def test_entries_of_an_unregistered_partner_are_dropped_not_sent(store: Store) -> None:
+    gone = await store.add_partner("gone", party="GON")
+    await store.add_partner("stays", party="STA")
+    await store.publish(location_put("L1", 1))
+    async with store.uow() as uow:
+        await uow.session.execute(
+            update(PartnerRecord).where(PartnerRecord.id == gone).values(status="UNREGISTERED")
+        )
+        await uow.commit()
+
+    assert await store.worker().run_once() == 1
+    worker = store.worker()
+    worker.start()
+
+    async def outbox_empty() -> bool:
+        return await store.entries() == []
+
+    await eventually(outbox_empty)
+    assert [r.url.host for r in store.fake.received] == ["stays.test"]
+
+
+async def test_a_commit_that_publishes_wakes_the_worker_at_once(store: Store) -> None:
+    await store.add_partner()
+    worker = store.worker(poll_s=60)
+    worker.start(wake_on=store.engine)
+    await asyncio.sleep(0.1)  # the worker found nothing and sleeps for its poll interval
+
+    await store.publish(location_put("L1", 1))
+
+    async def delivered() -> bool:
+        return len(store.fake.received) == 1
+
+    await eventually(delivered, timeout_s=3)
+
+
+async def test_stopping_gives_back_the_leases_of_deliveries_still_waiting_for_the_partner(
+    store: Store,
+) -> None:
+    async def hang(request: httpx.Request) -> httpx.Response:
+        await asyncio.sleep(30)
+        return ok()
+
+    store.fake.reply = hang
+    await store.add_partner()
+    await store.publish(location_put("L1", 1))
+    worker = store.worker()
+    worker.start()
+
+    async def called() -> bool:
+        return len(store.fake.received) == 1
+
+    await eventually(called)
+    await worker.stop()
+    [entry] = await store.entries()
+    assert entry.state == "PENDING" and entry.locked_by is None and entry.locked_until is None
+
+
+async def test_two_workers_on_their_own_connections_deliver_every_entry_exactly_once_in_group_order(
+    store: Store,
+) -> None:
+    async def reply(request: httpx.Request) -> httpx.Response:
+        await asyncio.sleep(0.005)
+        return ok()
+
+    store.fake.reply = reply
+    await store.add_partner()
+    changes = [
+        Change("sessions", "PATCH", f"/NL/CPO/S{g}", {"n": n}, f"S{g}", f"S{g}/{n}", coalesce=False)
+        for n in range(8)
+        for g in range(12)
+    ]
+    await store.publish(*changes)
+
+    second_engine = create_engine(store.engine.url.render_as_string(hide_password=False))
+    try:
+        first = store.worker(concurrency=3)
+        second = store.worker(concurrency=3, uow=UnitOfWorkFactory(session_factory(second_engine)))
+        first.start()
+        second.start()
+
+        async def drained() -> bool:
+            return await store.entries() == []
+
+        await eventually(drained, timeout_s=30)
+        await first.stop()
+        await second.stop()
+    finally:
+        await second_engine.dispose()
+
+    senders = Counter(request.headers["X-Test-Worker"] for request in store.fake.received)
+    assert set(senders) == {first.worker_id, second.worker_id}
+    seen = [(path.rsplit("/", 1)[1], body["n"]) for _, path, body in store.fake.calls()]
+    assert len(seen) == len(changes) == len(set(seen))
+    for group in {g for g, _ in seen}:
+        assert [n for g, n in seen if g == group] == list(range(8))
