@@ -23,6 +23,7 @@ from sqlalchemy import case, delete, exists, func, or_, select, type_coerce, upd
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import aliased
 
+from laddhub.ocpi.common import ci_key
 from laddhub.services.handshake import REGISTERED, UNREGISTERED
 from laddhub.services.publishing import FAILED, PENDING
 from laddhub.store.push_records import CdrReceiptRecord, PushStatsRecord
@@ -149,10 +150,10 @@ async def record_delivered(
     if receipt is not None:
         values = {
             "partner_id": claim.partner_id,
-            "country_code": receipt.country_code.upper(),
-            "party_id": receipt.party_id.upper(),
+            "country_code": ci_key(receipt.country_code),
+            "party_id": ci_key(receipt.party_id),
             "cdr_id": receipt.cdr_id,
-            "cdr_key": receipt.cdr_id.upper(),
+            "cdr_key": ci_key(receipt.cdr_id),
             "location_url": receipt.location_url,
             "delivered_at": now,
         }
