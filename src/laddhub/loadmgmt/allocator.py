@@ -26,6 +26,7 @@ from laddhub.loadmgmt.online import StepDemand, online_step
 from laddhub.loadmgmt.optimiser import PlanningFailed, PlanningProblem, solve_plan
 from laddhub.loadmgmt.planning_periods import Period, planning_periods
 from laddhub.loadmgmt.preferences import period_costs
+from laddhub.loadmgmt.rate_grid import RateGrid
 from laddhub.loadmgmt.sessions import PriorityPolicy, Session
 from laddhub.loadmgmt.signals import CapacitySignal, CapacitySource, MeterReading, PriceSeries
 from laddhub.loadmgmt.topology import Evse, Site
@@ -103,6 +104,7 @@ class LoadAllocator:
         self.model: LinearModel = build_linear_model(site, self.settings.facet_spacing_deg)
         self._evses = site.evses
         self._index = {evse.id: i for i, evse in enumerate(self._evses)}
+        self._grid = RateGrid(self._evses)
 
     def allocate(self, request: AllocationRequest) -> Allocation:
         """Per-EVSE limits for the next step and a schedule for the coming hours, never over any limit."""
@@ -124,6 +126,7 @@ class LoadAllocator:
 
         columns = np.array([self._index[s.evse_id] for s in controlled], dtype=np.int64)
         evses = tuple(self._evses[i] for i in columns)
+        grid = self._grid.subset(columns)
         kwu = self.model.kw_per_unit[columns]
         step_hours = settings.step.total_seconds() / 3600.0
         energy = np.array(
@@ -138,15 +141,7 @@ class LoadAllocator:
         )
         cap = np.where(energy <= 1e-9, 0.0, cap)
         # A limit below the charger's minimum would stop the car; one above its need is harmless: round up.
-        step_cap = np.array(
-            [
-                _accepted_at_least(evse, rate)
-                for evse, rate in zip(
-                    evses, np.minimum(cap, energy / np.maximum(kwu * step_hours, 1e-12)), strict=True
-                )
-            ],
-            dtype=np.float64,
-        )
+        step_cap = grid.at_least(np.minimum(cap, energy / np.maximum(kwu * step_hours, 1e-12)))
         classes = [settings.policy.class_of(s.priority_class) for s in controlled]
         rank = np.array([c.rank for c in classes], dtype=np.int64)
         guaranteed = np.array([c.guaranteed_kw for c in classes], dtype=np.float64) / np.maximum(kwu, 1e-12)
@@ -188,11 +183,10 @@ class LoadAllocator:
         else:
             # A charger cannot run below its minimum rate, so a session needing less runs at the lowest
             # accepted rate for part of the time instead: round the required rate up to an accepted one.
-            target = np.array([_accepted_at_least(e, r) for e, r in zip(evses, required, strict=True)])
-            target = np.minimum(target, step_cap)
+            target = np.minimum(grid.at_least(required), step_cap)
             fill_beyond = np.ones(len(controlled), dtype=bool)
         demand = StepDemand(
-            evses=evses,
+            grid=grid,
             matrix=self.model.matrix[:, columns],
             slack=limits_by_period[:, 0],
             guaranteed=np.minimum(guaranteed, step_cap),
@@ -203,7 +197,8 @@ class LoadAllocator:
             urgency=laxity,
         )
         rates = online_step(demand)
-        return self._answer(now, controlled, rates, plan, periods, reasons, fixed, source)
+        planned = None if plan is None else grid.at_most(plan)
+        return self._answer(now, controlled, rates, planned, periods, reasons, fixed, source)
 
     def _sessions_by_evse(self, sessions: Sequence[Session]) -> dict[str, Session]:
         by_evse: dict[str, Session] = {}
@@ -301,7 +296,7 @@ class LoadAllocator:
             if plan is not None:
                 for t, period in enumerate(periods[1:], start=1):
                     if plan[i, t] > 1e-9 or slots[-1].rate > 0:
-                        slots.append(ScheduleSlot(period.start, period.end, _plan_rate(evse, plan[i, t])))
+                        slots.append(ScheduleSlot(period.start, period.end, float(plan[i, t])))
             schedules[evse.id] = tuple(slots)
         return Allocation(
             at=now,
@@ -311,19 +306,3 @@ class LoadAllocator:
             capacity_source=source,
             used_look_ahead=plan is not None,
         )
-
-
-def _accepted_at_least(evse: Evse, rate: float) -> float:
-    """The smallest rate the charger accepts that is at least `rate` (its maximum when none is)."""
-    if rate <= 1e-9:
-        return 0.0
-    exact = evse.allowed_rate_at_most(rate)
-    if exact >= rate - 1e-9:
-        return exact
-    above = evse.next_rate_above(exact)
-    return evse.max_rate if above is None else above
-
-
-def _plan_rate(evse: Evse, rate: float) -> float:
-    """A planned average rate as a limit the charger accepts (rounded down, so the plan stays feasible)."""
-    return evse.allowed_rate_at_most(rate)

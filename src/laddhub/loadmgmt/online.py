@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from laddhub.loadmgmt.topology import Evse
+from laddhub.loadmgmt.rate_grid import RateGrid
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -34,7 +34,7 @@ class StepDemand:
     class when whole pilot steps are handed out: lower is more urgent (the allocator passes the laxity).
     """
 
-    evses: tuple[Evse, ...]
+    grid: RateGrid
     matrix: FloatArray
     slack: FloatArray
     guaranteed: FloatArray
@@ -47,7 +47,7 @@ class StepDemand:
 
 def online_step(demand: StepDemand) -> FloatArray:
     """Rates (one per session) that respect every row of the linear model and every charger's pilot steps."""
-    count = len(demand.evses)
+    count = len(demand.cap)
     rates = np.zeros(count, dtype=np.float64)
     if count == 0:
         return rates
@@ -67,14 +67,13 @@ def online_step(demand: StepDemand) -> FloatArray:
             members = demand.rank == rank
             slack = _fill(matrix, slack, rates, members, goal)
     continuous = rates.copy()
-    for i, evse in enumerate(demand.evses):
-        rates[i] = evse.allowed_rate_at_most(rates[i])
+    rates[:] = demand.grid.at_most(rates)
     slack = demand.slack - matrix @ rates
     _repair(demand, rates, slack)
     # Rounding down lost what lay between pilot steps (everything, for shares below a charger's minimum):
     # give it back as whole steps, first up to each fair share, then up to targets, then beyond.
-    fair_share = np.minimum(_up_to_next_step(demand.evses, continuous, continuous), cap)
-    last_goal = np.minimum(_up_to_next_step(demand.evses, target, beyond_goal), cap)
+    fair_share = np.minimum(_up_to_next_step(demand.grid, continuous, continuous), cap)
+    last_goal = np.minimum(_up_to_next_step(demand.grid, target, beyond_goal), cap)
     for goal in (fair_share, target, last_goal):
         slack = _hand_out_leftovers(demand, rates, slack, goal)
     return rates
@@ -119,11 +118,11 @@ def _repair(demand: StepDemand, rates: FloatArray, slack: FloatArray) -> None:
         candidates = np.flatnonzero(contributing)
         order = sorted(candidates, key=lambda i: (-int(demand.rank[i]), -matrix[worst, i] * rates[i]))
         chosen = int(order[0])
-        evse = demand.evses[chosen]
+        grid = demand.grid.subset(np.array([chosen]))
         wanted = rates[chosen] + slack[worst] / matrix[worst, chosen]
-        lowered = evse.allowed_rate_at_most(max(0.0, wanted - _EPS))
+        lowered = float(grid.at_most(np.array([max(0.0, wanted - _EPS)]))[0])
         if lowered >= rates[chosen]:
-            lowered = evse.allowed_rate_at_most(rates[chosen] - 1e-6)
+            lowered = float(grid.at_most(np.array([rates[chosen] - 1e-6]))[0])
         slack -= matrix[:, chosen] * (lowered - rates[chosen])
         rates[chosen] = lowered
 
@@ -131,34 +130,42 @@ def _repair(demand: StepDemand, rates: FloatArray, slack: FloatArray) -> None:
 def _hand_out_leftovers(
     demand: StepDemand, rates: FloatArray, slack: FloatArray, goal: FloatArray
 ) -> FloatArray:
-    """Give each session, by priority and most urgent first, the highest accepted rate up to `goal`."""
+    """Give each session, by priority and most urgent first, the highest accepted rate up to `goal`.
+
+    Raises are worked out for every waiting session at once from the current room; the longest run of them,
+    in priority order, that fits together is applied, and the rest are worked out again from what is left.
+    """
     matrix = demand.matrix
     wanting = np.flatnonzero(goal > rates + 1e-6)
-    if wanting.size == 0:
-        return slack
-    order = sorted(wanting, key=lambda i: (int(demand.rank[i]), float(demand.urgency[i])))
-    for i in order:
-        column = matrix[:, i]
-        loaded = column > _EPS
-        room = float(np.min(np.maximum(slack[loaded], 0.0) / column[loaded])) if loaded.any() else np.inf
-        evse = demand.evses[i]
-        raised = evse.allowed_rate_at_most(min(goal[i], rates[i] + room))
-        if raised > rates[i]:
-            new_slack = slack - column * (raised - rates[i])
-            # A rise can only overload rows it loads; rows it relieves stay fine.
-            if (new_slack[loaded] >= -_EPS).all():
-                slack = new_slack
-                rates[i] = raised
+    order = wanting[np.lexsort((demand.urgency[wanting], demand.rank[wanting]))]
+    while order.size:
+        columns = matrix[:, order]
+        loaded = columns > _EPS
+        room = np.where(loaded, np.maximum(slack, 0.0)[:, None] / np.where(loaded, columns, 1.0), np.inf).min(
+            axis=0
+        )
+        proposal = demand.grid.subset(order).at_most(np.minimum(goal[order], rates[order] + room))
+        gain = proposal - rates[order]
+        rising = gain > 1e-9
+        order, gain, columns = order[rising], gain[rising], columns[:, rising]
+        if not order.size:
+            break
+        used = np.cumsum(columns * gain, axis=1)
+        fits = (used <= slack[:, None] + _EPS).all(axis=0)
+        count = len(order) if fits.all() else int(np.argmin(fits))
+        if count:
+            rates[order[:count]] += gain[:count]
+            slack = slack - used[:, count - 1]
+        # The first raise that did not fit is reconsidered with the room now left; if it was first in line
+        # (its rounding did not fit), it is dropped so that the loop always moves on.
+        order = order[count:] if count else order[1:]
     return slack
 
 
-def _up_to_next_step(evses: tuple[Evse, ...], target: FloatArray, beyond: FloatArray) -> FloatArray:
+def _up_to_next_step(grid: RateGrid, target: FloatArray, beyond: FloatArray) -> FloatArray:
     """Goals for the last pass: the next accepted rate above a positive target, so rounding loses nothing."""
-    goal = beyond.copy()
-    for i, evse in enumerate(evses):
-        if target[i] > _EPS and goal[i] <= target[i] + _EPS:
-            exact = evse.allowed_rate_at_most(target[i])
-            if exact + _EPS < target[i]:
-                above = evse.next_rate_above(exact)
-                goal[i] = target[i] if above is None else min(above, evse.max_rate)
-    return goal
+    exact = grid.at_most(target)
+    above = grid.next_above(exact)
+    rounded_off = (target > _EPS) & (beyond <= target + _EPS) & (exact + _EPS < target)
+    raised = np.where(np.isnan(above), target, np.minimum(above, grid.max_rate))
+    return np.where(rounded_off, raised, beyond)

@@ -8,7 +8,6 @@ The dataclasses are frozen: a topology is configuration, shared safely between t
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -97,34 +96,6 @@ class Evse:
         if self.current_type is CurrentType.AC:
             return 1.0
         return 1000.0 / (3.0 * self.voltage_v)
-
-    def allowed_rate_at_most(self, rate: float) -> float:
-        """The largest rate this charger accepts that does not exceed `rate` (0 when none does)."""
-        tolerance = 1e-9
-        if rate + tolerance < self.min_rate or rate <= tolerance:
-            return 0.0
-        capped = min(rate, self.max_rate)
-        if not self.pilot_steps:
-            # OCPI limits carry one decimal: stay on that grid, rounding down (a hair of float noise aside).
-            return min(math.floor(capped * 10 + 1e-6) / 10, self.max_rate)
-        best = 0.0
-        for step in self.pilot_steps:
-            if step <= capped + tolerance and step > best:
-                best = step
-        return best
-
-    def next_rate_above(self, rate: float) -> float | None:
-        """The smallest accepted rate above `rate`, or None at the top; used to hand out leftovers."""
-        tolerance = 1e-9
-        if not self.pilot_steps:
-            # Any rate from the minimum up is accepted, on the one-decimal grid of OCPI limits.
-            if rate + tolerance < self.min_rate:
-                return self.min_rate
-            if rate + tolerance >= self.max_rate:
-                return None
-            return min(math.floor(rate * 10 + 1e-6) / 10 + 0.1, self.max_rate)
-        candidates = [s for s in self.pilot_steps if s > rate + tolerance and s >= self.min_rate]
-        return min(candidates) if candidates else None
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,8 +13,10 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any, TypeVar
 
+import numpy as np
 import yaml
 
+from laddhub.loadmgmt.rate_grid import RateGrid
 from laddhub.loadmgmt.topology import (
     ConstraintNode,
     CurrentType,
@@ -221,7 +223,7 @@ class _Builder:
             fallback_rate=fallback,
             pilot_steps=steps,
         )
-        if fallback > 0 and evse.allowed_rate_at_most(fallback) != fallback:
+        if fallback > 0 and RateGrid([evse]).at_most(np.array([fallback]))[0] != fallback:
             self.fail(where, "fallback_rate", f"({fallback}) is not a rate this charger accepts")
             return None
         return evse
