@@ -6,6 +6,13 @@ from types import TracebackType
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from laddhub.store.documents import (
+    CdrRepository,
+    LocationRepository,
+    SessionRepository,
+    TariffRepository,
+    TokenRepository,
+)
 from laddhub.store.partners import PartnerRepository
 
 
@@ -13,6 +20,11 @@ class UnitOfWork:
     """`async with uow: ...; await uow.commit()`; anything not committed is rolled back on exit."""
 
     partners: PartnerRepository
+    locations: LocationRepository
+    tariffs: TariffRepository
+    sessions: SessionRepository
+    cdrs: CdrRepository
+    tokens: TokenRepository
     session: AsyncSession
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
@@ -21,6 +33,11 @@ class UnitOfWork:
     async def __aenter__(self) -> UnitOfWork:
         self.session = self._sessions()
         self.partners = PartnerRepository(self.session)
+        self.locations = LocationRepository(self.session)
+        self.tariffs = TariffRepository(self.session)
+        self.sessions = SessionRepository(self.session)
+        self.cdrs = CdrRepository(self.session)
+        self.tokens = TokenRepository(self.session)
         return self
 
     async def __aexit__(
