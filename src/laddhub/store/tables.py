@@ -221,3 +221,4 @@ class OutboxRecord(Base):
 
 # record modules (each adds its tables to Base.metadata)
 import laddhub.store.push_records  # noqa: E402, F401
+import laddhub.store.hub_records  # noqa: E402, F401
