@@ -184,6 +184,12 @@ class DocumentRepository(Generic[Record, Model]):
         country_code, party_id, object_id = self._identity(model)
         return await self.get(country_code, party_id, object_id, lock=True)
 
+    async def object_keys(self, country_code: str, party_id: str, owner: Owner = None) -> set[str]:
+        """The (upper-cased) ids of one party's objects: to check references such as a tariff id."""
+        query = PageQuery(owner=owner, parties=((country_code, party_id),))
+        statement = select(self.record.object_key).where(*self._filters(query))
+        return set((await self._session.execute(statement)).scalars())
+
     async def remove(self, record: Record) -> None:
         """Delete a stored object (a Tariff DELETE; Locations are never deleted, only marked REMOVED)."""
         await self._session.delete(record)
