@@ -220,6 +220,7 @@ class OutboxRecord(Base):
 
 
 # record modules (each adds its tables to Base.metadata)
+import laddhub.store.charging_records  # noqa: E402
 import laddhub.store.hub_records  # noqa: E402
 import laddhub.store.lookup_indexes  # noqa: E402
 import laddhub.store.push_records  # noqa: E402, F401
