@@ -13,6 +13,7 @@ from laddhub.store.documents import (
     TariffRepository,
     TokenRepository,
 )
+from laddhub.store.hub_clients import HubClientRepository
 from laddhub.store.partners import PartnerRepository
 
 
@@ -25,6 +26,7 @@ class UnitOfWork:
     sessions: SessionRepository
     cdrs: CdrRepository
     tokens: TokenRepository
+    hub_clients: HubClientRepository
     session: AsyncSession
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
@@ -38,6 +40,7 @@ class UnitOfWork:
         self.sessions = SessionRepository(self.session)
         self.cdrs = CdrRepository(self.session)
         self.tokens = TokenRepository(self.session)
+        self.hub_clients = HubClientRepository(self.session)
         return self
 
     async def __aexit__(
