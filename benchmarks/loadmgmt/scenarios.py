@@ -262,7 +262,7 @@ def _scale_site(index: int) -> Site:
     )
 
 
-def scale_run(sites: int = 100, steps: int = 40) -> dict[str, Any]:
+def scale_run(sites: int = 100, steps: int = 100) -> dict[str, Any]:
     """The online step for 100 sites of 100 EVSEs each, timed per step over all 10,000 EVSEs."""
     rng = random.Random(11)
     allocators = [

@@ -152,31 +152,20 @@ class LoadAllocator:
 
         plan: FloatArray | None = None
         if settings.use_look_ahead and controlled:
-            availability = np.array(
-                [[p.share_before(d) for p in periods] for d in departures], dtype=np.float64
-            ).reshape(len(controlled), len(periods))
             problem = PlanningProblem(
                 matrix=self.model.matrix[:, columns],
                 row_limits=limits_by_period,
                 period_hours=np.array([p.hours for p in periods]),
-                availability=availability,
+                availability=np.array([[p.share_before(d) for p in periods] for d in departures]),
                 cap=cap,
                 kw_per_unit=kwu,
                 energy_kwh=np.where(np.isfinite(energy), energy, cap * kwu * hours_left),
                 rank=rank,
                 period_cost=period_costs(
-                    controlled,
-                    periods,
-                    now,
-                    request.prices,
-                    request.emissions,
-                    departures,
+                    controlled, periods, now, request.prices, request.emissions, departures
                 ),
             )
-            try:
-                plan = solve_plan(problem, settings.planning_time_limit_s)
-            except PlanningFailed:
-                plan = None
+            plan = self._solve(problem)
         if plan is not None:
             target = np.minimum(plan[:, 0], step_cap)
             fill_beyond = target > 1e-6
@@ -199,6 +188,13 @@ class LoadAllocator:
         rates = online_step(demand)
         planned = None if plan is None else grid.at_most(plan)
         return self._answer(now, controlled, rates, planned, periods, reasons, fixed, source)
+
+    def _solve(self, problem: PlanningProblem) -> FloatArray | None:
+        """The look-ahead plan, or None when HiGHS gives none in time (the online step then plans alone)."""
+        try:
+            return solve_plan(problem, self.settings.planning_time_limit_s)
+        except PlanningFailed:
+            return None
 
     def _sessions_by_evse(self, sessions: Sequence[Session]) -> dict[str, Session]:
         by_evse: dict[str, Session] = {}
