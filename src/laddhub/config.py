@@ -55,6 +55,35 @@ def parse_roles_shorthand(text: str) -> list[dict[str, str]]:
     return roles
 
 
+def parse_uid_prefixes(text: str) -> dict[str, str]:
+    """Read `04A1=NL:MSP,04B2=DE:XYZ` (uid prefix = eMSP party) or a JSON object of the same."""
+    stripped = text.strip()
+    if stripped.startswith("{"):
+        loaded = json.loads(stripped)
+        if not isinstance(loaded, dict):
+            raise ValueError("expected a JSON object of uid prefix -> COUNTRY:PARTY")
+        return {str(k): str(v) for k, v in loaded.items()}
+    prefixes = {}
+    for item in stripped.split(","):
+        if not item.strip():
+            continue
+        prefix, separator, party = item.partition("=")
+        if not separator:
+            raise ValueError(f"uid prefix {item.strip()!r}: expected PREFIX=COUNTRY:PARTY, e.g. 04A1=NL:MSP")
+        prefixes[prefix.strip()] = party.strip()
+    return prefixes
+
+
+def party_of_setting(text: str) -> tuple[str, str] | None:
+    """`NL:MSP` (or `NL-MSP`) as an upper-case (country_code, party_id), None when it is not one."""
+    parts = [p.strip() for p in text.replace("-", ":").split(":")]
+    if len(parts) != 2 or len(parts[0]) != 2 or len(parts[1]) != 3:
+        return None
+    if not all(p.isascii() and p.isalnum() for p in parts):
+        return None
+    return parts[0].upper(), parts[1].upper()
+
+
 class _ConfigFileSource(PydanticBaseSettingsSource):
     """Settings from the TOML/YAML file named by the `config_file` setting (LADDHUB_CONFIG)."""
 
@@ -114,6 +143,22 @@ class Settings(BaseSettings):
     push_lease_s: float = Field(default=120.0, gt=0)
     push_batch_size: int = Field(default=50, ge=1, le=1000)
     push_concurrency: int = Field(default=4, ge=1, le=64)
+    simulator_enabled: bool = False
+    simulator_meter_interval_s: float = Field(default=60.0, gt=0)
+    simulator_period_max_s: float = Field(default=900.0, gt=0)
+    simulator_response_s: float = Field(default=1.0, ge=0)
+    simulator_plug_timeout_s: float = Field(default=180.0, gt=0)
+    simulator_vehicle_kwh: float = Field(default=40.0, gt=0)
+    simulator_vehicle_kw: float = Field(default=11.0, gt=0)
+    simulator_stay_s: float = Field(default=0.0, ge=0)
+    simulator_unplug_s: float = Field(default=30.0, ge=0)
+    charging_poll_interval_s: float = Field(default=5.0, gt=0)
+    command_timeout_s: int = Field(default=30, ge=1, le=3600)
+    callback_attempts: int = Field(default=6, ge=1, le=50)
+    callback_backoff_s: float = Field(default=2.0, gt=0)
+    realtime_authorization_timeout_s: float = Field(default=5.0, gt=0)
+    realtime_authorization_uid_prefixes: Annotated[dict[str, str], NoDecode] = Field(default_factory=dict)
+    charging_profile_min_interval_s: float = Field(default=0.0, ge=0)
     log_level: str = "INFO"
 
     @field_validator("roles", mode="before")
@@ -124,6 +169,19 @@ class Settings(BaseSettings):
             if stripped.startswith("["):
                 return json.loads(stripped)
             return parse_roles_shorthand(stripped)
+        return value
+
+    @field_validator("realtime_authorization_uid_prefixes", mode="before")
+    @classmethod
+    def _uid_prefixes_shorthand(cls, value: Any) -> Any:
+        return parse_uid_prefixes(value) if isinstance(value, str) else value
+
+    @field_validator("realtime_authorization_uid_prefixes")
+    @classmethod
+    def _uid_prefix_parties(cls, value: dict[str, str]) -> dict[str, str]:
+        for prefix, party in value.items():
+            if not prefix or party_of_setting(party) is None:
+                raise ValueError(f"uid prefix {prefix!r}: expected a non-empty prefix and COUNTRY:PARTY")
         return value
 
     @model_validator(mode="after")
