@@ -315,30 +315,40 @@ class CompiledTariff:
     def segments(
         self, zone: ZoneInfo, start_us: int, end_us: int
     ) -> tuple[list[int], list[int], list[DstNote]]:
-        """Local-time masks over [start_us, end_us): UTC start instants, masks, DST notes on the way.
+        """Local-time masks over at least [start_us, end_us): UTC start instants, masks, DST notes on the way.
 
-        Sessions of one tariff mostly cover the same few local days, so the joined days are cached too.
+        The masks are joined for whole UTC days, so that the cache key is two integer divisions away: the
+        local days of each session are then found without a zone or day lookup. Covering more than the
+        session changes nothing for it, since a mask holds from its start instant whatever comes before.
         """
-        first = self.local_ordinal(zone, start_us)
-        last = self.local_ordinal(zone, max(end_us - 1, start_us))
-        key = (zone, first, last)
+        first_day = start_us // US_PER_DAY
+        last_day = max(end_us - 1, start_us) // US_PER_DAY
+        key = (zone, first_day, last_day)
         joined = self._joined.get(key)
         if joined is None:
-            starts: list[int] = []
-            masks: list[int] = []
-            all_notes: list[DstNote] = []
-            for ordinal in range(first, last + 1):
-                day = self.day(zone, ordinal)
-                for instant, mask in zip(day.starts, day.masks, strict=True):
-                    if masks and masks[-1] == mask:
-                        continue
-                    starts.append(instant)
-                    masks.append(mask)
-                all_notes.extend(day.notes)
-            joined = (starts, masks, all_notes)
+            joined = self._join_days(
+                zone,
+                self.local_ordinal(zone, first_day * US_PER_DAY),
+                self.local_ordinal(zone, (last_day + 1) * US_PER_DAY - 1),
+            )
             self._joined[key] = joined
         starts, masks, all_notes = joined
         notes = [n for n in all_notes if start_us <= n.transition_us < end_us] if all_notes else []
+        return starts, masks, notes
+
+    def _join_days(self, zone: ZoneInfo, first: int, last: int) -> tuple[list[int], list[int], list[DstNote]]:
+        """The segments of local days `first` to `last` in one list, equal neighbouring masks merged."""
+        starts: list[int] = []
+        masks: list[int] = []
+        notes: list[DstNote] = []
+        for ordinal in range(first, last + 1):
+            day = self.day(zone, ordinal)
+            for instant, mask in zip(day.starts, day.masks, strict=True):
+                if masks and masks[-1] == mask:
+                    continue
+                starts.append(instant)
+                masks.append(mask)
+            notes.extend(day.notes)
         return starts, masks, notes
 
 

@@ -18,7 +18,9 @@ from __future__ import annotations
 from bisect import bisect_right
 from datetime import datetime
 from decimal import ROUND_CEILING, Decimal
+from functools import cache
 from itertools import pairwise
+from operator import eq, le
 from zoneinfo import ZoneInfo
 
 from laddhub.pricing.compiled import CompiledComponent, CompiledTariff, compile_tariff
@@ -27,6 +29,8 @@ from laddhub.pricing.result import KWH_PER_WH, PricingResult, RecordTuple, Total
 from laddhub.pricing.rounding import CENTS_HALF_UP, MoneyRounding
 from laddhub.pricing.tariff import ZERO, Dimension, Price, Tariff
 from laddhub.pricing.timeline import (
+    EPOCH,
+    MICROSECOND,
     US_PER_HOUR,
     US_PER_SECOND,
     Period,
@@ -96,6 +100,8 @@ class _Sums:
 _UNPRICED_ENERGY = 3
 _NEVER = 1 << 62
 _NO_KWH_LIMIT = Decimal("Infinity")
+_US_PER_HOUR = Decimal(US_PER_HOUR)
+_FREE = Price(ZERO, ZERO)
 _KWH_RESOLUTION = Decimal("1e-9")
 _UNPRICED_LABELS = ("charging", "parking", "reservation", "energy")
 _Slice = tuple[int, int, Decimal, Decimal, int]
@@ -408,27 +414,29 @@ def _ordered_periods(
 ) -> tuple[list[tuple[int, int, Period, int]], int]:
     """Periods as (start µs, end µs, period, input index), sorted by start, and the latest end.
 
-    Well-formed periods (in order, inside the session, not overlapping) cost one pass; anything else is
-    sorted and reported by `_checked`.
+    Periods usually follow each other inside the session: then every start is the previous end, one
+    conversion per period suffices and the checks compare whole lists at once. Anything else is sorted
+    and reported by `_checked`.
     """
-    items: list[tuple[int, int, Period, int]] = []
-    previous: datetime | None = None
-    previous_us = 0
+    periods = timeline.periods
+    if not periods:
+        return [], 0
+    ends = [(period.end - EPOCH) // MICROSECOND for period in periods]
+    if all(map(eq, [p.start for p in periods[1:]], [p.end for p in periods[:-1]])):
+        starts = [to_us(periods[0].start)]
+        starts += ends[:-1]
+        in_order = True
+    else:
+        starts = [(period.start - EPOCH) // MICROSECOND for period in periods]
+        in_order = all(map(le, ends[:-1], starts[1:]))
+    items = list(zip(starts, ends, periods, range(len(periods)), strict=True))
     session_end = to_us(timeline.end)
-    suspicious = False
-    for i, period in enumerate(timeline.periods):
-        # Periods usually follow each other, so the previous end converts this start for free.
-        a = previous_us if period.start == previous else to_us(period.start)
-        previous = period.end
-        b = to_us(previous)
-        if b < a or a < previous_us or a < session_start or b > session_end:
-            suspicious = True
-        previous_us = b
-        items.append((a, b, period, i))
-    if suspicious:
-        items = _checked(items, timeline, session_start, session_end, warnings)
-        return items, max(b for _, b, _, _ in items)
-    return items, previous_us
+    # Each start at or after the previous end and each end at or after its start: the ends rise, so the
+    # first start and the last end are the extremes to compare with the session.
+    if in_order and all(map(le, starts, ends)) and starts[0] >= session_start and ends[-1] <= session_end:
+        return items, ends[-1]
+    items = _checked(items, timeline, session_start, session_end, warnings)
+    return items, max(b for _, b, _, _ in items)
 
 
 def _checked(
@@ -560,6 +568,8 @@ def _apply_step_sizes(sums: _Sums) -> dict[int, Decimal | int]:
 
 
 def _warn_unpriced(compiled: CompiledTariff, sums: _Sums, warnings: list[PricingWarning]) -> None:
+    if not any(sums.unpriced):
+        return
     dimensions = (Dimension.TIME, Dimension.PARKING_TIME, Dimension.TIME, Dimension.ENERGY)
     for label, dimension, quantity in zip(_UNPRICED_LABELS, dimensions, sums.unpriced, strict=True):
         if not quantity:
@@ -573,10 +583,20 @@ def _warn_unpriced(compiled: CompiledTariff, sums: _Sums, warnings: list[Pricing
         warnings.append(PricingWarning("UNPRICED_DIMENSION", message))
 
 
+def _per_hour(value: Decimal | int) -> Decimal:
+    """µs (or Σ µs x price) as hours; exactly `ZERO` when nothing was used, which needs no division."""
+    return value / _US_PER_HOUR if value else ZERO
+
+
+def _price(excl: Decimal, incl: Decimal) -> Price:
+    """A sub-total; the shared empty price when nothing was booked into it (both still the initial ZERO)."""
+    return _FREE if excl is ZERO and incl is ZERO else Price(excl, incl)
+
+
 def _totals(compiled: CompiledTariff, sums: _Sums, total_energy: Decimal) -> tuple[Totals, tuple[str, ...]]:
     energy_excl, energy_incl = sums.energy_excl, sums.energy_incl
-    time_excl, parking_excl, reservation_excl = [v / US_PER_HOUR if v else ZERO for v in sums.time_excl]
-    time_incl, parking_incl, reservation_incl = [v / US_PER_HOUR if v else ZERO for v in sums.time_incl]
+    time_excl, parking_excl, reservation_excl = map(_per_hour, sums.time_excl)
+    time_incl, parking_incl, reservation_incl = map(_per_hour, sums.time_incl)
     fixed = sums.flat[0]
     fixed_excl, fixed_incl = (fixed.unit_excl, fixed.unit_incl) if fixed is not None else (ZERO, ZERO)
     reservation_flat = sums.flat[1]
@@ -591,18 +611,19 @@ def _totals(compiled: CompiledTariff, sums: _Sums, total_energy: Decimal) -> tup
         excl, incl = _clamp(excl, incl, tariff.min_price, raise_to=True, clamped=clamped)
     if tariff.max_price is not None:
         excl, incl = _clamp(excl, incl, tariff.max_price, raise_to=False, clamped=clamped)
+    charging_us, parking_us, reservation_us = sums.used
     return (
         Totals(
             total_cost=Price(excl, incl),
-            total_fixed_cost=Price(fixed_excl, fixed_incl),
+            total_fixed_cost=_price(fixed_excl, fixed_incl),
             total_energy=total_energy,
-            total_energy_cost=Price(energy_excl, energy_incl),
-            total_time=Decimal(sums.used[0] + sums.used[1]) / US_PER_HOUR,
-            total_time_cost=Price(time_excl, time_incl),
-            total_parking_time=Decimal(sums.used[1]) / US_PER_HOUR,
-            total_parking_cost=Price(parking_excl, parking_incl),
-            total_reservation_time=Decimal(sums.used[2]) / US_PER_HOUR,
-            total_reservation_cost=Price(reservation_excl, reservation_incl),
+            total_energy_cost=_price(energy_excl, energy_incl),
+            total_time=_per_hour(Decimal(charging_us + parking_us)),
+            total_time_cost=_price(time_excl, time_incl),
+            total_parking_time=_per_hour(Decimal(parking_us)),
+            total_parking_cost=_price(parking_excl, parking_incl),
+            total_reservation_time=_per_hour(Decimal(reservation_us)),
+            total_reservation_cost=_price(reservation_excl, reservation_incl),
         ),
         tuple(clamped),
     )
@@ -630,16 +651,13 @@ def _rounded(exact: Totals, rounding: MoneyRounding) -> Totals:
     quantum, mode = rounding.quantum, rounding.mode
     if quantum is None:
         return exact
-    zero = Price(ZERO.quantize(quantum), ZERO.quantize(quantum))
+    zero = _rounded_zero(quantum)
 
     def money(price: Price) -> Price:
-        excl, incl = price.excl_vat, price.incl_vat
+        excl, incl = price
         if not excl and incl is not None and not incl:
             return zero
-        return Price(
-            excl.quantize(quantum, rounding=mode),
-            None if incl is None else incl.quantize(quantum, rounding=mode),
-        )
+        return Price(excl.quantize(quantum, mode), None if incl is None else incl.quantize(quantum, mode))
 
     return Totals(
         total_cost=money(exact.total_cost),
@@ -653,3 +671,9 @@ def _rounded(exact: Totals, rounding: MoneyRounding) -> Totals:
         total_reservation_time=exact.total_reservation_time,
         total_reservation_cost=money(exact.total_reservation_cost),
     )
+
+
+@cache
+def _rounded_zero(quantum: Decimal) -> Price:
+    """Nothing, as a rounded amount: most sessions have several empty sub-totals."""
+    return Price(ZERO.quantize(quantum), ZERO.quantize(quantum))
