@@ -22,10 +22,8 @@ from datetime import datetime, timedelta
 from decimal import ROUND_CEILING, Decimal
 from enum import StrEnum
 from itertools import pairwise
-from typing import Any
 from zoneinfo import ZoneInfo
 
-from laddhub.ocpi.common import format_datetime
 from laddhub.ocpi.v2_2_1.cdrs import CdrDimension, CdrDimensionType, ChargingPeriod
 from laddhub.pricing.compiled import CompiledTariff
 from laddhub.pricing.engine import price_timeline
@@ -72,27 +70,6 @@ class MeterReading:
     power_kw: Decimal
     current_a: Decimal
     activity: Activity
-
-    def to_json(self) -> dict[str, Any]:
-        """A JSON-ready form for the simulator's stored state (numbers as strings, exact)."""
-        return {
-            "at": format_datetime(self.at),
-            "kwh": str(self.kwh),
-            "power_kw": str(self.power_kw),
-            "current_a": str(self.current_a),
-            "activity": self.activity.value,
-        }
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> MeterReading:
-        """The reading `to_json` wrote."""
-        return cls(
-            at=datetime.fromisoformat(str(data["at"]).replace("Z", "+00:00")),
-            kwh=Decimal(data["kwh"]),
-            power_kw=Decimal(data["power_kw"]),
-            current_a=Decimal(data["current_a"]),
-            activity=Activity(data["activity"]),
-        )
 
 
 def energy_between(power_kw: Decimal, start: datetime, end: datetime) -> Decimal:

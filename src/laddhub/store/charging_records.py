@@ -79,7 +79,8 @@ class CallbackRecord(Base):
 
     These are not outbox pushes: the URL is free-form and the body answers one request. Each is retried a
     few times with backoff; `locked_until` lets one deliverer at a time send it. Delivered rows are deleted,
-    rows that ran out of attempts stay FAILED for the operator.
+    rows that ran out of attempts stay FAILED for the operator. `from_party` / `to_party` ("NL/CPO") are the
+    routing headers: our party that answers and the partner's party that asked.
     """
 
     __tablename__ = "partner_callbacks"
@@ -91,6 +92,8 @@ class CallbackRecord(Base):
     method: Mapped[str] = mapped_column(String(8))
     url: Mapped[str] = mapped_column(String(512))
     payload: Mapped[str] = mapped_column(Text)
+    from_party: Mapped[str] = mapped_column(String(6))
+    to_party: Mapped[str] = mapped_column(String(6))
     state: Mapped[str] = mapped_column(String(10))
     attempts: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())

@@ -72,6 +72,8 @@ def upgrade() -> None:
         sa.Column("method", sa.String(8), nullable=False),
         sa.Column("url", sa.String(512), nullable=False),
         sa.Column("payload", sa.Text(), nullable=False),
+        sa.Column("from_party", sa.String(6), nullable=False),
+        sa.Column("to_party", sa.String(6), nullable=False),
         sa.Column("state", sa.String(10), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("created_at", sa.DateTime(), nullable=False),

@@ -1,0 +1,80 @@
+"""What a simulated charger remembers between two events, stored as JSON with its database row.
+
+A charger is in one `Phase`; a vehicle may be plugged in whatever the phase (a driver plugs in before or
+after authorising). While a session runs, `Run` holds everything the charger needs to finish it without
+asking anyone: the meter readings, the tariff and the CDR location as they were when the session started,
+the charging profile it applies, and its deadlines. Everything is exact (Decimals as strings in the JSON).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from laddhub.chargers.metering import MeterReading
+
+
+class Phase(StrEnum):
+    """Where a charger is in the life of a session."""
+
+    IDLE = "IDLE"
+    """No session; the EVSE is free (a vehicle may be plugged in, waiting for authorisation)."""
+    RESERVED = "RESERVED"
+    """Held for a reservation; its session has status RESERVATION."""
+    AUTHORIZED = "AUTHORIZED"
+    """A session is authorised and PENDING until the vehicle is plugged in."""
+    CHARGING = "CHARGING"
+    """The session is ACTIVE: the vehicle charges or, once full, parks."""
+    FINISHED = "FINISHED"
+    """The session ended; the EVSE is free again once the vehicle is unplugged."""
+
+
+class _State(BaseModel):
+    model_config = ConfigDict(frozen=False, extra="ignore")
+
+
+class Vehicle(_State):
+    """The simulated vehicle plugged into one connector: how much energy it takes and how fast."""
+
+    connector_id: str
+    capacity_kwh: Decimal
+    max_power_kw: Decimal
+
+
+class Run(_State):
+    """The session a charger runs, with what it needs to meter, price and close it."""
+
+    session_id: str
+    connector_id: str
+    token_uid: str
+    created_at: datetime
+    charging_started: datetime | None = None
+    readings: list[MeterReading] = Field(default_factory=list)
+    tariff: dict[str, Any] | None = None
+    """The OCPI Tariff that applies, as it was when the session started."""
+    time_zone: str
+    cdr_location: dict[str, Any]
+    """The CdrLocation as the Location, EVSE and Connector were when the session started."""
+    published_periods: int = 0
+    """How many charging periods the stored (and pushed) Session already holds; later ones are open."""
+    last_progress_at: datetime | None = None
+    plug_deadline: datetime | None = None
+    ends_at: datetime | None = None
+    reservation_id: int | None = None
+    reservation_expiry: datetime | None = None
+    profile: dict[str, Any] | None = None
+    """The ChargingProfile the charger applies, as set by a partner."""
+
+
+class ChargerState(_State):
+    """Everything a simulated charger remembers."""
+
+    phase: Phase = Phase.IDLE
+    vehicle: Vehicle | None = None
+    run: Run | None = None
+    unplug_at: datetime | None = None
+    """When the driver of a finished session takes the vehicle away."""
