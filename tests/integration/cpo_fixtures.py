@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from laddhub.api.app import create_app
 from laddhub.config import Settings
+from laddhub.ocpi.client import Party
 from laddhub.ocpi.v2_2_1.tokens import Token
 from laddhub.services import handshake
 from laddhub.services.cpo_data import CpoParties
@@ -178,6 +179,11 @@ class CpoWorld:
     msp_a: Reader
     msp_b: Reader
     parties: CpoParties
+    router: HostRouter
+
+    @property
+    def party(self) -> Party:
+        return Party("NL", "CPO")
 
     async def partner_id(self, name: str) -> int:
         return await partner_id(self.cpo.node.uow, name)
@@ -191,7 +197,9 @@ async def cpo_world(network: Network, **settings: Any) -> AsyncIterator[CpoWorld
     async with running(cpo.app, msp_a.app, msp_b.app):
         token_a = await connect(cpo, msp_a)
         token_b = await connect(cpo, msp_b)
-        yield CpoWorld(cpo, Reader(cpo, token_a), Reader(cpo, token_b), CpoParties((("NL", "CPO"),)))
+        yield CpoWorld(
+            cpo, Reader(cpo, token_a), Reader(cpo, token_b), CpoParties((("NL", "CPO"),)), network.router
+        )
 
 
 @contextmanager
