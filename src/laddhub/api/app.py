@@ -14,7 +14,7 @@ from laddhub.api import versions
 from laddhub.api.context import Clock, NodeContext, utc_now
 from laddhub.api.errors import install_error_handlers
 from laddhub.api.middleware import RequestIdMiddleware, TrailingSlashMiddleware
-from laddhub.api.v2_2_1 import cpo_senders, credentials, emsp_receivers, tokens_receiver
+from laddhub.api.v2_2_1 import cpo_senders, credentials, emsp_receivers, hubclientinfo, tokens_receiver
 from laddhub.config import Settings
 from laddhub.services.push.worker import start_push_worker
 from laddhub.store.database import create_engine, session_factory
@@ -66,6 +66,7 @@ def create_app(
     app.include_router(emsp_receivers.router)
     app.include_router(cpo_senders.router)
     app.include_router(tokens_receiver.router)
+    app.include_router(hubclientinfo.router)
     app.add_middleware(TrailingSlashMiddleware)
     app.add_middleware(RequestIdMiddleware)
     return app
