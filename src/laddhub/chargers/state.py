@@ -16,6 +16,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from laddhub.chargers.metering import MeterReading
+from laddhub.ocpi.v2_2_1.tokens import ProfileType
 
 
 class Phase(StrEnum):
@@ -51,6 +52,8 @@ class Run(_State):
     session_id: str
     connector_id: str
     token_uid: str
+    default_profile: ProfileType | None = None
+    """The token's default charging preference, used when the eMSP sends none."""
     created_at: datetime
     charging_started: datetime | None = None
     readings: list[MeterReading] = Field(default_factory=list)

@@ -12,9 +12,9 @@ What the CPO may decide alone is the token's `whitelist` (digest §9.4 and its [
 
 The eMSP is asked with `POST {its tokens endpoint}/{uid}/authorize?type=` and the Location and EVSE as
 LocationReferences. Its answer decides: ALLOWED (at this EVSE, if it lists EVSEs) lets the driver charge,
-anything else does not; OCPI status 2004 (sent with HTTP 404) means the eMSP does not know the token. A timeout, a connection error
-or a server error count as unreachable, and the whitelist decides. The `authorization_reference` the eMSP
-returns goes into the session and the CDR.
+anything else does not; OCPI status 2004 (sent with HTTP 404) means the eMSP does not know the token. A
+timeout, a connection error or a server error count as unreachable, and the whitelist decides. The
+`authorization_reference` the eMSP returns goes into the session and the CDR.
 
 Which eMSP to ask: the owner of the stored token; for a token we do not hold, the eMSP whose party the
 contract id names (an eMA ID such as ``NL-TNM-C12345678-X`` starts with country and party) or, failing

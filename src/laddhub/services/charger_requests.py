@@ -137,6 +137,31 @@ async def answer(
     log.info("%s request %d answered %s", kind.value, record.id, label)
 
 
+async def owe_result(
+    uow: UnitOfWork,
+    *,
+    partner_id: int,
+    url: str,
+    result: dict[str, Any],
+    ours: tuple[str, str],
+    theirs: tuple[str, str],
+    now: datetime,
+) -> None:
+    """Owe a CommandResult that answers no pending request: the CPO cancelling a reservation tells the
+    eMSP at the response_url of the RESERVE_NOW that made it (spec §10.1)."""
+    await owe(
+        uow,
+        partner_id=partner_id,
+        purpose=Purpose.COMMAND_RESULT,
+        method="POST",
+        url=url,
+        payload=result,
+        ours=ours,
+        theirs=theirs,
+        now=now,
+    )
+
+
 def command_result(result: CommandResultType, message: str | None = None) -> dict[str, Any]:
     """A CommandResult body, with an English message when there is something to explain."""
     messages = [DisplayText(language="en", text=message)] if message else []
