@@ -342,3 +342,51 @@ async def test_two_workers_on_their_own_connections_deliver_every_entry_exactly_
     assert len(seen) == len(changes) == len(set(seen))
     for group in {g for g, _ in seen}:
         assert [n for g, n in seen if g == group] == list(range(8))
+
+
+async def test_under_load_each_object_is_delivered_in_increasing_versions_ending_with_the_latest(
+    store: Store,
+) -> None:
+    async def slow(request: httpx.Request) -> httpx.Response:
+        await asyncio.sleep(0.05)  # slower than the changes come: a backlog builds up while they do
+        return ok()
+
+    store.fake.reply = slow
+    await store.add_partner()
+    worker = store.worker(concurrency=4)
+    worker.start(wake_on=store.engine)
+    for version in range(1, 201):
+        location = f"L{version % 10}"
+        if version % 3:
+            await store.publish(evse_patch(location, "E1", f"S{version}", version % 60))
+        else:
+            await store.publish(location_put(location, version))
+
+    async def drained() -> bool:
+        return await store.entries() == []
+
+    await eventually(drained, timeout_s=30)
+    # Per Location, the changes that went out are in the order they were made, and the last one is the
+    # latest: a PUT that superseded pending EVSE PATCHes carries their state, so they may be gone.
+    per_location: dict[str, list[int]] = defaultdict(list)
+    for method, path, body in store.fake.calls():
+        value = body["name"] if method == "PUT" else body["status"]
+        per_location[path.split("/")[7]].append(int(value[1:]))
+    for n in range(10):
+        versions = per_location[f"L{n}"]
+        assert versions == sorted(versions)
+        assert versions[-1] == max(v for v in range(1, 201) if v % 10 == n)
+    assert len(store.fake.received) < 200  # coalescing dropped what was superseded before it went out
+
+
+async def test_a_tariff_delete_goes_out_without_a_body(store: Store) -> None:
+    await store.add_partner()
+    key = "tariffs:NL/CPO/T1"
+    await store.publish(Change("tariffs", "DELETE", "/NL/CPO/T1", None, key, key))
+    assert await store.worker().run_once() == 1
+    [request] = store.fake.received
+    assert (request.method, request.url.path, request.content) == (
+        "DELETE",
+        "/ocpi/2.2.1/emsp/tariffs/NL/CPO/T1",
+        b"",
+    )
