@@ -43,6 +43,10 @@ class Outcome(StrEnum):
     """The object was deleted (a Tariff; Locations, EVSEs and Connectors are never deleted)."""
 
 
+class AlreadyExists(InvalidParameters):
+    """A create-only request for an id that is taken (the admin API answers 409)."""
+
+
 @dataclass(frozen=True, slots=True)
 class Saved:
     """The result of a change: the outcome, the object as now stored, and advice for the operator."""

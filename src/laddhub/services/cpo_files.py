@@ -30,6 +30,7 @@ __all__ = [
     "export_tariffs",
     "import_locations",
     "import_tariffs",
+    "objects_of",
     "read_objects",
 ]
 
@@ -50,23 +51,26 @@ class ImportReport:
         return self.created + self.updated + self.unchanged
 
 
-def read_objects(text: str, what: str) -> list[Any]:
-    """The objects of a file: a JSON list, one object, or an OCPI envelope whose `data` holds them."""
-    try:
-        content = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InvalidParameters(
-            f"the {what} file is not JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"
-        ) from None
+def objects_of(content: Any, what: str = "body") -> list[Any]:
+    """The objects of parsed JSON: a list, one object, or an OCPI envelope whose `data` holds them."""
     if isinstance(content, dict) and "data" in content and "status_code" in content:
         content = content["data"]
     if isinstance(content, dict):
         return [content]
     if isinstance(content, list):
         return content
-    raise InvalidParameters(
-        f"the {what} file holds {type(content).__name__}; expected objects (a list or one)"
-    )
+    raise InvalidParameters(f"the {what} holds {type(content).__name__}; expected objects (a list or one)")
+
+
+def read_objects(text: str, what: str) -> list[Any]:
+    """The objects of a file's text (see `objects_of`); 2001 saying where the JSON breaks."""
+    try:
+        content = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InvalidParameters(
+            f"the {what} file is not JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"
+        ) from None
+    return objects_of(content, f"{what} file")
 
 
 def _label(item: Any, index: int) -> str:

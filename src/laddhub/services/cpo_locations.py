@@ -33,6 +33,7 @@ from laddhub.ocpi.v2_2_1.locations import (
 )
 from laddhub.services import cpo_changes
 from laddhub.services.cpo_data import (
+    AlreadyExists,
     CpoParties,
     Outcome,
     Saved,
@@ -50,6 +51,8 @@ from laddhub.store.uow import UnitOfWork
 
 __all__ = [
     "LocationRef",
+    "connector_of",
+    "evse_of",
     "own_location",
     "patch_connector",
     "patch_evse",
@@ -163,7 +166,8 @@ async def own_location(
     return found[0], uow.locations.parse(found[0])
 
 
-def _own_evse(location: Location, evse_uid: str) -> EVSE:
+def evse_of(location: Location, evse_uid: str) -> EVSE:
+    """The EVSE `evse_uid` (any case) of a Location; 404 when it has none."""
     evse = _evse(location, evse_uid)
     if evse is None:
         raise NotFound(f"Location {location.id} has no EVSE {evse_uid}")
@@ -175,6 +179,11 @@ def _own_connector(location: Location, evse: EVSE, connector_id: str) -> Connect
     if connector is None:
         raise NotFound(f"EVSE {evse.uid} of Location {location.id} has no Connector {connector_id}")
     return connector
+
+
+def connector_of(location: Location, evse_uid: str, connector_id: str) -> Connector:
+    """The Connector `connector_id` of EVSE `evse_uid` of a Location; 404 when there is none."""
+    return _own_connector(location, evse_of(location, evse_uid), connector_id)
 
 
 def _owner(location: Location) -> tuple[str, str, str]:
@@ -259,12 +268,19 @@ def _evse_body(payload: Any, stamp: str) -> Any:
 
 
 async def put_location(
-    uow: UnitOfWork, parties: CpoParties, payload: Any, *, now: datetime, ref: LocationRef | None = None
+    uow: UnitOfWork,
+    parties: CpoParties,
+    payload: Any,
+    *,
+    now: datetime,
+    ref: LocationRef | None = None,
+    create_only: bool = False,
 ) -> Saved:
     """Create or replace one of our Locations from an OCPI Location body (pushed as a Location PUT).
 
     With `ref` (the admin API's URL), the body's id and owner must agree with it. EVSEs and Connectors
-    whose content is unchanged keep their `last_updated`.
+    whose content is unchanged keep their `last_updated`. With `create_only`, an existing id is refused
+    (`AlreadyExists`).
     """
     body = _location_body(parties, payload, _stamp_text(now))
     if ref is not None:
@@ -279,6 +295,8 @@ async def put_location(
     stored = await uow.locations.get(location.country_code, location.party_id, location.id, lock=True)
     if stored is not None and stored.partner_id is not None:
         raise InvalidParameters(f"id: Location {location.id} is a partner's copy, not ours")
+    if stored is not None and create_only:
+        raise AlreadyExists(f"id: Location {location.id} exists already; PUT it to replace it")
     old = uow.locations.parse(stored) if stored is not None else None
     new = _stamp_location(location, old, now)
     return await _store(
@@ -363,7 +381,7 @@ async def patch_evse(
 ) -> Saved:
     """Change some fields of one EVSE (pushed as an EVSE PATCH with exactly those fields)."""
     _, location = await own_location(uow, parties, ref, lock=True)
-    old_evse = _own_evse(location, evse_uid)
+    old_evse = evse_of(location, evse_uid)
     body = with_stamp(require_object(payload, "fields of an EVSE"), _stamp_text(now))
     same_id("uid", old_evse.uid, body.get("uid"))
     if isinstance(body.get("connectors"), list):
@@ -430,7 +448,7 @@ async def put_connector(
 ) -> Saved:
     """Create or replace one Connector (pushed as a Connector PUT); the EVSE's and Location's stamps move."""
     _, location = await own_location(uow, parties, ref, lock=True)
-    evse = _own_evse(location, evse_uid)
+    evse = evse_of(location, evse_uid)
     body = with_stamp(require_object(payload, "a Connector"), _stamp_text(now))
     body.setdefault("id", connector_id)
     same_id("id", connector_id, body.get("id"))
@@ -464,7 +482,7 @@ async def patch_connector(
 ) -> Saved:
     """Change some fields of one Connector (pushed as a Connector PATCH with exactly those fields)."""
     _, location = await own_location(uow, parties, ref, lock=True)
-    evse = _own_evse(location, evse_uid)
+    evse = evse_of(location, evse_uid)
     old_connector = _own_connector(location, evse, connector_id)
     body = with_stamp(require_object(payload, "fields of a Connector"), _stamp_text(now))
     same_id("id", old_connector.id, body.get("id"))
@@ -501,7 +519,7 @@ async def remove_connector(
     """Take a Connector off its EVSE (pushed as an EVSE PUT); an EVSE keeps at least one Connector, so
     retiring the last one means removing the EVSE instead."""
     _, location = await own_location(uow, parties, ref, lock=True)
-    evse = _own_evse(location, evse_uid)
+    evse = evse_of(location, evse_uid)
     _own_connector(location, evse, connector_id)
     remaining = [c for c in evse.connectors if ci_key(c.id) != ci_key(connector_id)]
     if not remaining:

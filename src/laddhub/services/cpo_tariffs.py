@@ -18,6 +18,7 @@ from laddhub.ocpi.status import InvalidParameters, NotFound
 from laddhub.ocpi.v2_2_1.tariffs import Tariff
 from laddhub.services import cpo_changes
 from laddhub.services.cpo_data import (
+    AlreadyExists,
     CpoParties,
     Outcome,
     Saved,
@@ -66,9 +67,18 @@ async def own_tariff(
 
 
 async def put_tariff(
-    uow: UnitOfWork, parties: CpoParties, payload: Any, *, now: datetime, ref: TariffRef | None = None
+    uow: UnitOfWork,
+    parties: CpoParties,
+    payload: Any,
+    *,
+    now: datetime,
+    ref: TariffRef | None = None,
+    create_only: bool = False,
 ) -> Saved:
-    """Create or replace one of our Tariffs from an OCPI Tariff body (pushed as a Tariff PUT)."""
+    """Create or replace one of our Tariffs from an OCPI Tariff body (pushed as a Tariff PUT).
+
+    With `create_only`, an existing id is refused (`AlreadyExists`).
+    """
     body = with_stamp(require_object(payload, "a Tariff"), format_datetime(now))
     default = parties.default()
     if default is not None:
@@ -86,6 +96,8 @@ async def put_tariff(
     stored = await uow.tariffs.get(tariff.country_code, tariff.party_id, tariff.id, lock=True)
     if stored is not None and stored.partner_id is not None:
         raise InvalidParameters(f"id: Tariff {tariff.id} is a partner's copy, not ours")
+    if stored is not None and create_only:
+        raise AlreadyExists(f"id: Tariff {tariff.id} exists already; PUT it to replace it")
     if stored is not None:
         old = uow.tariffs.parse(stored)
         if tariff.model_copy(update={"last_updated": old.last_updated}) == old:
