@@ -10,7 +10,7 @@ import httpx
 from fastapi import FastAPI
 
 from laddhub import __version__
-from laddhub.api import versions
+from laddhub.api import admin, versions
 from laddhub.api.context import Clock, NodeContext, utc_now
 from laddhub.api.errors import install_error_handlers
 from laddhub.api.middleware import RequestIdMiddleware, TrailingSlashMiddleware
@@ -67,6 +67,7 @@ def create_app(
     app.include_router(cpo_senders.router)
     app.include_router(tokens_receiver.router)
     app.include_router(hubclientinfo.router)
+    app.include_router(admin.router)
     app.add_middleware(TrailingSlashMiddleware)
     app.add_middleware(RequestIdMiddleware)
     return app
