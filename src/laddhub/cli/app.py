@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from laddhub import __version__
-from laddhub.cli import db, outbox, partners, tariffs
+from laddhub.cli import cpo, db, outbox, partners, tariffs
 from laddhub.cli.demo import demo
 from laddhub.cli.serve import serve
 
@@ -34,6 +34,7 @@ app.add_typer(partners.app, name="partners")
 app.add_typer(db.app, name="db")
 app.add_typer(tariffs.app, name="tariffs")
 app.add_typer(outbox.app, name="outbox")
+app.add_typer(cpo.app, name="cpo")
 
 
 def main() -> None:
