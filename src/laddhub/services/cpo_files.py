@@ -12,14 +12,14 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
 from laddhub.ocpi.common import ci_key
 from laddhub.ocpi.status import InvalidParameters, OcpiError
-from laddhub.services.cpo_data import CpoParties, Outcome, Saved
-from laddhub.services.cpo_locations import put_location
+from laddhub.services.cpo_data import CpoParties, Outcome, Saved, unknown_tariff_warnings
+from laddhub.services.cpo_locations import put_location, tariffs_named
 from laddhub.services.cpo_tariffs import put_tariff
 from laddhub.store.documents import DocumentRepository, PageQuery
 from laddhub.store.uow import UnitOfWork
@@ -118,9 +118,10 @@ async def import_locations(
     """Create or replace every Location of a file, or none (raises 2001 listing each bad object)."""
 
     async def put(item: Any) -> Saved:
-        return await put_location(uow, parties, item, now=now)
+        return await put_location(uow, parties, item, now=now, check_tariffs=False)
 
-    return await _import(items, put, "Location")
+    report = await _import(items, put, "Location")
+    return replace(report, warnings=report.warnings + await _unknown_tariffs(uow, parties, items))
 
 
 async def import_tariffs(
@@ -132,6 +133,25 @@ async def import_tariffs(
         return await put_tariff(uow, parties, item, now=now)
 
     return await _import(items, put, "Tariff")
+
+
+async def _unknown_tariffs(uow: UnitOfWork, parties: CpoParties, items: Sequence[Any]) -> tuple[str, ...]:
+    """Warnings for Connectors naming tariffs we do not have, checked once for a whole import."""
+    known: dict[tuple[str, str], set[str]] = {}
+    warnings: list[str] = []
+    default = parties.default() or ("", "")
+    for index, item in enumerate(items):
+        owner = (
+            ci_key(str(item.get("country_code", default[0]))),
+            ci_key(str(item.get("party_id", default[1]))),
+        )
+        named = tariffs_named(item)
+        if not named:
+            continue
+        if owner not in known:
+            known[owner] = await uow.tariffs.object_keys(*owner)
+        warnings.extend(f"{_label(item, index)}: {w}" for w in unknown_tariff_warnings(named, known[owner]))
+    return tuple(warnings)
 
 
 async def _export(repository: DocumentRepository[Any, Any]) -> list[dict[str, Any]]:

@@ -64,6 +64,7 @@ __all__ = [
     "remove_evse",
     "remove_location",
     "set_evse_status",
+    "tariffs_named",
 ]
 
 # A Location PATCH touching these fields is pushed as a whole Location PUT: partners that gain access
@@ -193,8 +194,18 @@ def _owner(location: Location) -> tuple[str, str, str]:
 # --- storing and announcing --------------------------------------------------------------------------------
 
 
+def tariffs_named(location: dict[str, Any]) -> list[str]:
+    """The tariff ids the Connectors of a Location (as OCPI JSON) name."""
+    return [
+        t
+        for evse in location.get("evses", [])
+        for c in evse.get("connectors", [])
+        for t in c.get("tariff_ids", [])
+    ]
+
+
 async def _tariff_warnings(uow: UnitOfWork, location: Location) -> tuple[str, ...]:
-    referenced = [t for evse in location.evses for c in evse.connectors for t in c.tariff_ids]
+    referenced = tariffs_named(location.to_ocpi())
     if not referenced:
         return ()
     known = await uow.tariffs.object_keys(location.country_code, location.party_id)
@@ -203,23 +214,26 @@ async def _tariff_warnings(uow: UnitOfWork, location: Location) -> tuple[str, ..
 
 async def _store(
     uow: UnitOfWork,
+    record: LocationRecord | None,
     old: Location | None,
     new: Location,
     now: datetime,
     change: Any,
+    *,
+    check_tariffs: bool = True,
 ) -> Saved:
-    """Store `new`, publish the change `change(audience)` builds, and say what happened."""
+    """Store `new` over `record` (holding `old`), publish the change `change(audience)` builds, and say
+    what happened. `check_tariffs` False leaves the warnings about unknown tariffs to the caller."""
     if old is not None and new.last_updated == old.last_updated and _same(new, old):
         return Saved(Outcome.UNCHANGED, old.to_ocpi())
     audience = await push_audience(uow, new)
     if old is not None:
         audience = merge_audiences(audience, await push_audience(uow, old))
-    await uow.locations.upsert(new, partner_id=None, now=now)
+    await uow.locations.upsert(new, partner_id=None, now=now, stored=record)
     built: Change = change(audience)
     await publish(uow, built, now=now)
-    return Saved(
-        Outcome.CREATED if old is None else Outcome.UPDATED, new.to_ocpi(), await _tariff_warnings(uow, new)
-    )
+    warnings = await _tariff_warnings(uow, new) if check_tariffs else ()
+    return Saved(Outcome.CREATED if old is None else Outcome.UPDATED, new.to_ocpi(), warnings)
 
 
 def _revalidated(location: Location) -> Location:
@@ -275,12 +289,14 @@ async def put_location(
     now: datetime,
     ref: LocationRef | None = None,
     create_only: bool = False,
+    check_tariffs: bool = True,
 ) -> Saved:
     """Create or replace one of our Locations from an OCPI Location body (pushed as a Location PUT).
 
     With `ref` (the admin API's URL), the body's id and owner must agree with it. EVSEs and Connectors
     whose content is unchanged keep their `last_updated`. With `create_only`, an existing id is refused
-    (`AlreadyExists`).
+    (`AlreadyExists`). `check_tariffs` False skips the warnings about unknown tariff ids (an import
+    checks them once for the whole file).
     """
     body = _location_body(parties, payload, _stamp_text(now))
     if ref is not None:
@@ -300,7 +316,13 @@ async def put_location(
     old = uow.locations.parse(stored) if stored is not None else None
     new = _stamp_location(location, old, now)
     return await _store(
-        uow, old, new, now, lambda audience: cpo_changes.location_put(new.to_ocpi(), audience=audience)
+        uow,
+        stored,
+        old,
+        new,
+        now,
+        lambda audience: cpo_changes.location_put(new.to_ocpi(), audience=audience),
+        check_tariffs=check_tariffs,
     )
 
 
@@ -309,7 +331,7 @@ async def patch_location(
 ) -> Saved:
     """Change some top-level fields of a Location (pushed as a PATCH, or a PUT when publication or the
     EVSE list changes)."""
-    _, old = await own_location(uow, parties, ref, lock=True)
+    record, old = await own_location(uow, parties, ref, lock=True)
     body = with_stamp(require_object(payload, "fields of a Location"), _stamp_text(now))
     for name, current in (("id", old.id), ("country_code", old.country_code), ("party_id", old.party_id)):
         same_id(name, current, body.get(name))
@@ -321,13 +343,19 @@ async def patch_location(
     changed = set(patch.changes()) - {"last_updated"}
     if changed & _PUT_FIELDS:
         return await _store(
-            uow, old, new, now, lambda audience: cpo_changes.location_put(new.to_ocpi(), audience=audience)
+            uow,
+            record,
+            old,
+            new,
+            now,
+            lambda audience: cpo_changes.location_put(new.to_ocpi(), audience=audience),
         )
     document = new.to_ocpi()
     fields = {name: document[name] for name in sorted(changed) if name in document}
     fields["last_updated"] = document["last_updated"]
     return await _store(
         uow,
+        record,
         old,
         new,
         now,
@@ -337,13 +365,18 @@ async def patch_location(
 
 async def remove_location(uow: UnitOfWork, parties: CpoParties, ref: LocationRef, *, now: datetime) -> Saved:
     """Retire a Location: every EVSE becomes REMOVED (OCPI never deletes Locations); pushed as a PUT."""
-    _, old = await own_location(uow, parties, ref, lock=True)
+    record, old = await own_location(uow, parties, ref, lock=True)
     evses = [_removed(evse, now) for evse in old.evses]
     new = old.model_copy(update={"evses": evses})
     if not _same(new, old):
         new = new.model_copy(update={"last_updated": now})
     return await _store(
-        uow, old, new, now, lambda audience: cpo_changes.location_put(new.to_ocpi(), audience=audience)
+        uow,
+        record,
+        old,
+        new,
+        now,
+        lambda audience: cpo_changes.location_put(new.to_ocpi(), audience=audience),
     )
 
 
@@ -354,7 +387,7 @@ async def put_evse(
     uow: UnitOfWork, parties: CpoParties, ref: LocationRef, evse_uid: str, payload: Any, *, now: datetime
 ) -> Saved:
     """Create or replace one EVSE of a Location (pushed as an EVSE PUT); the Location's stamp moves."""
-    _, location = await own_location(uow, parties, ref, lock=True)
+    record, location = await own_location(uow, parties, ref, lock=True)
     body = _evse_body(require_object(payload, "an EVSE"), _stamp_text(now))
     body.setdefault("uid", evse_uid)
     same_id("uid", evse_uid, body.get("uid"))
@@ -365,6 +398,7 @@ async def put_evse(
     new = _revalidated(_with_evse(location, evse, now))
     saved = await _store(
         uow,
+        record,
         location,
         new,
         now,
@@ -380,7 +414,7 @@ async def patch_evse(
     uow: UnitOfWork, parties: CpoParties, ref: LocationRef, evse_uid: str, payload: Any, *, now: datetime
 ) -> Saved:
     """Change some fields of one EVSE (pushed as an EVSE PATCH with exactly those fields)."""
-    _, location = await own_location(uow, parties, ref, lock=True)
+    record, location = await own_location(uow, parties, ref, lock=True)
     old_evse = evse_of(location, evse_uid)
     body = with_stamp(require_object(payload, "fields of an EVSE"), _stamp_text(now))
     same_id("uid", old_evse.uid, body.get("uid"))
@@ -400,6 +434,7 @@ async def patch_evse(
     fields["last_updated"] = document["last_updated"]
     saved = await _store(
         uow,
+        record,
         location,
         new,
         now,
@@ -447,7 +482,7 @@ async def put_connector(
     now: datetime,
 ) -> Saved:
     """Create or replace one Connector (pushed as a Connector PUT); the EVSE's and Location's stamps move."""
-    _, location = await own_location(uow, parties, ref, lock=True)
+    record, location = await own_location(uow, parties, ref, lock=True)
     evse = evse_of(location, evse_uid)
     body = with_stamp(require_object(payload, "a Connector"), _stamp_text(now))
     body.setdefault("id", connector_id)
@@ -459,6 +494,7 @@ async def put_connector(
     new = _revalidated(_with_evse(location, _with_connector(evse, connector, now), now))
     saved = await _store(
         uow,
+        record,
         location,
         new,
         now,
@@ -481,7 +517,7 @@ async def patch_connector(
     now: datetime,
 ) -> Saved:
     """Change some fields of one Connector (pushed as a Connector PATCH with exactly those fields)."""
-    _, location = await own_location(uow, parties, ref, lock=True)
+    record, location = await own_location(uow, parties, ref, lock=True)
     evse = evse_of(location, evse_uid)
     old_connector = _own_connector(location, evse, connector_id)
     body = with_stamp(require_object(payload, "fields of a Connector"), _stamp_text(now))
@@ -497,6 +533,7 @@ async def patch_connector(
     fields["last_updated"] = document["last_updated"]
     saved = await _store(
         uow,
+        record,
         location,
         new,
         now,
@@ -518,7 +555,7 @@ async def remove_connector(
 ) -> Saved:
     """Take a Connector off its EVSE (pushed as an EVSE PUT); an EVSE keeps at least one Connector, so
     retiring the last one means removing the EVSE instead."""
-    _, location = await own_location(uow, parties, ref, lock=True)
+    record, location = await own_location(uow, parties, ref, lock=True)
     evse = evse_of(location, evse_uid)
     _own_connector(location, evse, connector_id)
     remaining = [c for c in evse.connectors if ci_key(c.id) != ci_key(connector_id)]
@@ -530,6 +567,7 @@ async def remove_connector(
     new = _revalidated(_with_evse(location, changed, now))
     saved = await _store(
         uow,
+        record,
         location,
         new,
         now,

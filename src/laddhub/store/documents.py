@@ -18,7 +18,7 @@ from datetime import datetime
 from enum import Enum
 from typing import Any, ClassVar, Generic, TypeVar
 
-from sqlalchemy import ColumnElement, and_, delete, false, func, or_, select, tuple_
+from sqlalchemy import ColumnElement, and_, delete, false, func, or_, select, true, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from laddhub.ocpi.common import OcpiModel, ci_key
@@ -38,6 +38,7 @@ from laddhub.store.tables import (
 
 __all__ = [
     "ANY_OWNER",
+    "UNREAD",
     "CdrRepository",
     "DocumentPage",
     "DocumentRepository",
@@ -59,6 +60,14 @@ ANY_OWNER = _AnyOwner.ANY
 
 Owner = int | None | _AnyOwner
 """Whose rows a query reads: None for our own objects, a partner id for that partner's copies."""
+
+
+class _Unread(Enum):
+    UNREAD = "unread"
+
+
+UNREAD = _Unread.UNREAD
+"""`upsert`'s default for `stored`: the repository reads the current row itself."""
 
 # PostgreSQL (asyncpg) and SQLite cap the bound parameters of one statement near 32,000; chunked deletes
 # stay far below that.
@@ -152,15 +161,23 @@ class DocumentRepository(Generic[Record, Model]):
         parsed: Model = self.model.model_validate_json(record.document)  # type: ignore[assignment]
         return parsed
 
-    async def upsert(self, model: Model, *, partner_id: int | None, now: datetime) -> Record:
+    async def upsert(
+        self,
+        model: Model,
+        *,
+        partner_id: int | None,
+        now: datetime,
+        stored: Record | _Unread | None = UNREAD,
+    ) -> Record:
         """Store the object, replacing the stored one with the same key; return its record.
 
         The key columns, `last_updated` and the document all come from `model`; `created_at` is set only
         when the row is new, so the creation order that paging relies on never changes. The caller has
-        already decided that the change is allowed (owner, `last_updated` not older).
+        already decided that the change is allowed (owner, `last_updated` not older). A caller that has
+        just read the row (under lock) passes it, or None for "none", as `stored` to save a query.
         """
         country_code, party_id, object_id = self._identity(model)
-        existing = await self._find_for(model)
+        existing = await self._find_for(model) if isinstance(stored, _Unread) else stored
         columns = {
             "partner_id": partner_id,
             "country_code": ci_key(country_code),
@@ -227,24 +244,27 @@ class DocumentRepository(Generic[Record, Model]):
     async def page(self, query: PageQuery) -> DocumentPage:
         """The stored JSON of one page of matching objects, in creation order, and the total count.
 
-        The page reads the ids first and the documents by id after: skipping `offset` rows then walks an
-        index instead of the (large) documents, so a deep page costs about what the first one does.
+        One statement answers both: the page's ids are picked from an index first (so skipping `offset`
+        rows walks the index, not the large documents, and a deep page costs what the first one does),
+        then their documents are read by id, each row carrying the total. Only a page past the end needs
+        a second statement, to count.
         """
-        total = await self.count(query)
-        if total <= query.offset or query.limit == 0:
-            return DocumentPage([], total)
-        ids = (
-            select(self.record.id).where(*self._filters(query)).order_by(self.record.id).offset(query.offset)
-        )
+        if query.limit == 0:
+            return DocumentPage([], await self.count(query))
+        filters = self._filters(query)
+        ids = select(self.record.id).where(*filters).order_by(self.record.id).offset(query.offset)
         if query.limit is not None:
             ids = ids.limit(query.limit)
+        total = select(func.count()).select_from(self.record).where(*filters).scalar_subquery()
         statement = (
-            select(self.record.document)
+            select(total, self.record.document)
             .where(self.record.id.in_(ids.scalar_subquery()))
             .order_by(self.record.id)
         )
-        documents = list((await self._session.execute(statement)).scalars())
-        return DocumentPage(documents, total)
+        rows = (await self._session.execute(statement)).all()
+        if not rows:
+            return DocumentPage([], await self.count(query))
+        return DocumentPage([row[1] for row in rows], int(rows[0][0]))
 
     async def records(self, query: PageQuery) -> Sequence[Record]:
         """The matching records themselves, in creation order (for services that work on the objects)."""
@@ -278,7 +298,7 @@ class LocationRepository(DocumentRepository[LocationRecord, Location]):
 
     def _visibility(self, visible_ids: Collection[int]) -> ColumnElement[bool]:
         # Public Locations are for everyone; unpublished ones only for the callers given their ids.
-        published = LocationRecord.publish.is_(True)
+        published = LocationRecord.publish == true()
         return or_(published, LocationRecord.id.in_(visible_ids)) if visible_ids else published
 
     async def unpublished(self, owner: Owner = None) -> Sequence[LocationRecord]:
@@ -286,7 +306,7 @@ class LocationRepository(DocumentRepository[LocationRecord, Location]):
         query = PageQuery(owner=owner)
         statement = (
             select(LocationRecord)
-            .where(*self._filters(query), LocationRecord.publish.is_(False))
+            .where(*self._filters(query), LocationRecord.publish == false())
             .order_by(LocationRecord.id)
         )
         return (await self._session.execute(statement)).scalars().all()
