@@ -10,11 +10,21 @@ import httpx
 from fastapi import FastAPI
 
 from laddhub import __version__
-from laddhub.api import admin, versions
+from laddhub.api import admin, admin_chargers, versions
 from laddhub.api.context import Clock, NodeContext, utc_now
 from laddhub.api.errors import install_error_handlers
 from laddhub.api.middleware import RequestIdMiddleware, TrailingSlashMiddleware
-from laddhub.api.v2_2_1 import cpo_senders, credentials, emsp_receivers, hubclientinfo, tokens_receiver
+from laddhub.api.v2_2_1 import (
+    charging_preferences,
+    chargingprofiles,
+    commands,
+    cpo_senders,
+    credentials,
+    emsp_receivers,
+    hubclientinfo,
+    tokens_receiver,
+)
+from laddhub.chargers.activity import start_charging_activity
 from laddhub.config import Settings
 from laddhub.services.push.worker import start_push_worker
 from laddhub.store.database import create_engine, session_factory
@@ -45,9 +55,12 @@ def create_app(
         )
         app.state.clock = clock
         worker = start_push_worker(settings, uow=app.state.node.uow, http=client, clock=clock, engine=engine)
+        charging = start_charging_activity(settings, uow=app.state.node.uow, http=client, clock=clock)
+        app.state.charging = charging
         try:
             yield
         finally:
+            await charging.stop()
             if worker is not None:
                 await worker.stop()
             if own_http:
@@ -68,6 +81,10 @@ def create_app(
     app.include_router(tokens_receiver.router)
     app.include_router(hubclientinfo.router)
     app.include_router(admin.router)
+    app.include_router(admin_chargers.router)
+    app.include_router(commands.router)
+    app.include_router(chargingprofiles.router)
+    app.include_router(charging_preferences.router)
     app.add_middleware(TrailingSlashMiddleware)
     app.add_middleware(RequestIdMiddleware)
     return app

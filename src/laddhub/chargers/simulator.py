@@ -48,6 +48,7 @@ from laddhub.chargers.state import ChargerState, Phase, Run, Vehicle
 from laddhub.chargers.tariff_choice import choose_tariff
 from laddhub.config import Settings
 from laddhub.ocpi.common import ci_key
+from laddhub.ocpi.status import NotFound
 from laddhub.ocpi.v2_2_1.cdrs import AuthMethod, CdrLocation, CdrToken
 from laddhub.ocpi.v2_2_1.chargingprofiles import (
     ActiveChargingProfileResult,
@@ -232,7 +233,7 @@ class ChargerSimulator:
         )
         evse = next((e for e in location.evses if ci_key(e.uid) == ci_key(ref.evse_uid)), None)
         if evse is None:
-            raise ChargerError(f"Location {location.id} has no EVSE {ref.evse_uid}")
+            raise NotFound(f"Location {location.id} has no EVSE {ref.evse_uid}")
         key = (
             ci_key(location.country_code),
             ci_key(location.party_id),

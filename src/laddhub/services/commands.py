@@ -204,10 +204,8 @@ async def _plan(uow: UnitOfWork, command: CommandType, model: BaseModel, call: C
     raise InvalidParameters(f"command {command.value} is not known")
 
 
-def _target(
-    call: CommandCall, location: Location, evse: EVSE | None, session_id: str | None = None
-) -> Target:
-    return Target(call.ours[0], call.ours[1], location.id, None if evse is None else evse.uid, session_id)
+def _target(call: CommandCall, location: Location, evse: EVSE | None) -> Target:
+    return Target(call.ours[0], call.ours[1], location.id, None if evse is None else evse.uid)
 
 
 async def _start(uow: UnitOfWork, start: StartSession, call: CommandCall) -> _Plan:
