@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -260,6 +260,16 @@ class ChargingWorld:
     emsp: FakeEmsp
     other: FakeEmsp
     uow: UnitOfWorkFactory
+    stack: AsyncExitStack
+    config: Settings
+    router: HostRouter
+
+    async def restart(self) -> None:
+        """Stop the node and start a new one on the same database, as after a crash or a deployment."""
+        await self.stack.aclose()
+        self.stack = AsyncExitStack()
+        self.app = await _start_node(self.stack, self.config, self.router, self.clock)
+        self.uow = self.app.state.node.uow
 
     @property
     def activity(self) -> ChargingActivity:
@@ -393,36 +403,56 @@ async def charging_world(
             realtime_authorization_timeout_s=0.3,
             **settings,
         )
-        app = create_app(config, http=httpx.AsyncClient(transport=router, timeout=5), clock=clock)
-        router.add("cpo.test", app)
         router.add("msp.test", emsp.app())
         router.add("oth.test", other.app())
-        async with running(app):
-            uow: UnitOfWorkFactory = app.state.node.uow
-            async with uow() as work:
-                for name, party, host, secret in (
-                    ("msp", "MSP", "msp.test", MSP_TOKEN),
-                    ("oth", "OTH", "oth.test", OTH_TOKEN),
-                ):
-                    partner = _partner(name, party, host, modules=EMSP_MODULES)
-                    work.partners.add(partner)
-                    await work.partners.flush()
-                    work.partners.add_token(
-                        IssuedTokenRecord(
-                            partner_id=partner.id,
-                            token_hash=hash_token(secret),
-                            kind="ACCESS",
-                            state="ACTIVE",
-                            created_at=START,
-                        )
-                    )
-                await work.commit()
+        async with AsyncExitStack() as stack:
+            app = await _start_node(stack, config, router, clock)
             world = ChargingWorld(
-                app, httpx.AsyncClient(transport=router, base_url="http://cpo.test"), clock, emsp, other, uow
+                app,
+                httpx.AsyncClient(transport=router, base_url="http://cpo.test"),
+                clock,
+                emsp,
+                other,
+                app.state.node.uow,
+                stack,
+                config,
+                router,
             )
+            await _register_partners(world.uow)
             await world.put_tariff(evening_tariff())
             await world.put_location(location(*(evses if evses is not None else [evse("E1"), evse("E2")])))
             yield world
+            await world.stack.aclose()
+
+
+async def _start_node(
+    stack: AsyncExitStack, config: Settings, router: HostRouter, clock: FakeClock
+) -> FastAPI:
+    app = create_app(config, http=httpx.AsyncClient(transport=router, timeout=5), clock=clock)
+    router.add("cpo.test", app)
+    await stack.enter_async_context(running(app))
+    return app
+
+
+async def _register_partners(uow: UnitOfWorkFactory) -> None:
+    async with uow() as work:
+        for name, party, host, secret in (
+            ("msp", "MSP", "msp.test", MSP_TOKEN),
+            ("oth", "OTH", "oth.test", OTH_TOKEN),
+        ):
+            partner = _partner(name, party, host, modules=EMSP_MODULES)
+            work.partners.add(partner)
+            await work.partners.flush()
+            work.partners.add_token(
+                IssuedTokenRecord(
+                    partner_id=partner.id,
+                    token_hash=hash_token(secret),
+                    kind="ACCESS",
+                    state="ACTIVE",
+                    created_at=START,
+                )
+            )
+        await work.commit()
 
 
 def start_body(evse_uid: str | None = "E1", ref: str = "REF-1", **changes: Any) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -74,3 +75,76 @@ async def test_start_session_charges_parks_stops_and_issues_a_cdr_the_engine_rep
         assert len(periods_pushed) == len(final.charging_periods)
         last = (await world.outbox())[-1]
         assert last[0] == "POST" and last[2]["id"] == cdr.id
+
+
+async def test_a_node_restart_loses_no_session_and_a_second_badge_ends_it(
+    backend: str, tmp_path: Path
+) -> None:
+    async with charging_world(backend, tmp_path) as world:
+        await world.store_token(whitelist="ALWAYS")
+        await world.admin("POST", "LOC1/E2/plug-in", {"energy_kwh": 40, "max_power_kw": 11})
+        badge = await world.admin("POST", "LOC1/E2/authorize", {"uid": "04a1b2c3"})
+        assert badge.status_code == 200, badge.text
+        started = badge.json()
+        assert started["allowed"] and started["auth_method"] == "WHITELIST"
+        await world.step(30)
+
+        await world.restart()
+        await world.step(30)
+        assert (await world.admin("GET", "LOC1/E2")).json()["kwh"] == 11
+
+        again = await world.admin("POST", "LOC1/E2/authorize", {"uid": "04A1B2C3"})
+        assert again.json()["session_id"] == started["session_id"]
+        [cdr] = await world.cdrs()
+        assert cdr.total_energy == Decimal(11)
+        assert cdr.auth_method.value == "WHITELIST"
+        assert await world.evse_status("E2") == "CHARGING"  # the vehicle is still plugged in
+        await world.step(1)
+        assert await world.evse_status("E2") == "AVAILABLE"  # the driver left (simulator_unplug_s)
+
+
+async def test_unplugging_ends_the_session_and_frees_the_evse(backend: str, tmp_path: Path) -> None:
+    async with charging_world(backend, tmp_path, simulator_stay_s=0) as world:
+        await world.store_token(whitelist="ALLOWED")
+        await world.admin("POST", "LOC1/E1/authorize", {"uid": "04A1B2C3"})
+        [pending] = await world.sessions()
+        assert pending.status.value == "PENDING"
+        await world.step(2)
+        await world.admin("POST", "LOC1/E1/plug-in", {"energy_kwh": 5, "max_power_kw": 22})
+        assert (await world.session(pending.id)).status.value == "ACTIVE"
+        await world.step(20)
+        unplugged = await world.admin("POST", "LOC1/E1/unplug")
+        assert unplugged.json()["phase"] == "IDLE"
+        assert await world.evse_status("E1") == "AVAILABLE"
+        final = await world.session(pending.id)
+        assert final.status.value == "COMPLETED" and final.kwh == Decimal(5)
+        assert len(await world.cdrs()) == 1
+
+
+async def test_an_authorised_session_whose_vehicle_never_comes_ends_invalid(
+    backend: str, tmp_path: Path
+) -> None:
+    async with charging_world(backend, tmp_path, simulator_plug_timeout_s=120) as world:
+        await world.command("START_SESSION", start_body())
+        await world.settle()
+        [session] = await world.sessions()
+        assert session.status.value == "PENDING"
+        assert await world.evse_status("E1") == "CHARGING"
+        await world.step(3)
+        ended = await world.session(session.id)
+        assert ended.status.value == "INVALID"
+        assert ended.end_date_time == session.start_date_time + timedelta(seconds=120)
+        assert await world.cdrs() == []
+        assert await world.evse_status("E1") == "AVAILABLE"
+
+
+async def test_the_configured_stay_ends_the_session_when_it_was_due(backend: str, tmp_path: Path) -> None:
+    async with charging_world(backend, tmp_path, simulator_stay_s=1800) as world:
+        await world.admin("POST", "LOC1/E1/plug-in")
+        await world.command("START_SESSION", start_body())
+        await world.settle()
+        world.clock.advance(hours=3)  # the node was busy: the end is processed late, but dated when due
+        await world.settle()
+        [cdr] = await world.cdrs()
+        assert cdr.end_date_time - cdr.start_date_time == timedelta(minutes=30)
+        assert cdr.total_energy == Decimal("5.5")
