@@ -1115,7 +1115,8 @@ class ChargerSimulator:
 
     async def _pick_evse(self, uow: UnitOfWork, request: ChargerRequestRecord) -> EvseRef | None:
         """For a command without an EVSE: a free EVSE of the Location that can do it, one with a vehicle
-        plugged in first (that is where the driver is)."""
+        plugged in first (that is where the driver is). An EVSE with a vehicle but no session shows
+        CHARGING, so that status counts as free when the charger runs no session."""
         assert request.country_code is not None and request.party_id is not None
         assert request.location_key is not None
         record = await uow.locations.get(request.country_code, request.party_id, request.location_key)
@@ -1142,7 +1143,7 @@ class ChargerSimulator:
         free = [
             evse
             for evse in location.evses
-            if evse.status is Status.AVAILABLE
+            if evse.status in (Status.AVAILABLE, Status.CHARGING)
             and needed in evse.capabilities
             and states.get(ci_key(evse.uid), ChargerState()).phase in (Phase.IDLE, Phase.FINISHED)
         ]

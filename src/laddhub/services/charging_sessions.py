@@ -11,6 +11,7 @@ what an eMSP re-computes from them is what we bill, to the cent.
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -29,6 +30,8 @@ from laddhub.pricing.timeline import Timeline
 from laddhub.pricing.timezones import resolve_zone
 from laddhub.services.publishing import Change, publish
 from laddhub.store.uow import UnitOfWork
+
+log = logging.getLogger("laddhub.sessions")
 
 NOT_AVAILABLE = "#NA"
 """The spec's value for a required field that cannot be known (§1.3), e.g. an EVSE without an EVSE ID."""
@@ -146,17 +149,21 @@ async def issue_cdr(
     zone: ZoneInfo,
     *,
     now: datetime,
-) -> CDR:
+) -> CDR | None:
     """Build, store and POST the CDR of a finished session (its id is the session's id).
 
     The CDR starts where the session's first period does: for a session that began as a reservation that
     is the reservation's start, although the session's own start moved to the start of charging (§6.1).
+    A session that lasted no time at all has nothing to bill and no charging period to report (a CDR
+    needs one), so it gets no CDR.
     """
-    first = (
-        session.charging_periods[0].start_date_time if session.charging_periods else session.start_date_time
-    )
+    start = min([session.start_date_time, *(p.start_date_time for p in session.charging_periods)])
+    end = session.end_date_time or now
+    if end <= start:
+        log.info("session %s lasted no time: no CDR", session.id)
+        return None
     cdr, _ = build_cdr(
-        session.model_copy(update={"start_date_time": min(first, session.start_date_time)}),
+        session.model_copy(update={"start_date_time": start}),
         tariff,
         location,
         zone,
