@@ -818,8 +818,6 @@ class ChargerSimulator:
             state = charger.state
             if state.vehicle is not None:
                 raise ChargerError(f"a vehicle is already plugged into EVSE {charger.evse.uid}")
-            if state.phase is Phase.RESERVED:
-                raise ChargerError(f"EVSE {charger.evse.uid} is reserved: authorise first")
             wanted = (
                 state.run.connector_id if state.run is not None and connector_id is None else connector_id
             )

@@ -50,6 +50,7 @@ from tests.support.databases import database_url
 START = datetime(2026, 11, 24, 16, 30, tzinfo=UTC)
 """17:30 in Amsterdam, half an hour before the test tariff's evening price."""
 OURS = CpoParties((("NL", "CPO"),))
+OCPI_EXAMPLES_221 = Path(__file__).resolve().parents[3].parent / "shared" / "ocpi-examples" / "2.2.1"
 MSP_TOKEN = "token-msp-calls-cpo"
 OTH_TOKEN = "token-oth-calls-cpo"
 ADMIN = {"Authorization": "Bearer admin-secret"}
