@@ -53,8 +53,11 @@ async def locations_page(
     uow: UnitOfWork, partner: PartnerRecord, page: PageRequest, ours: Collection[Party]
 ) -> DocumentPage:
     """One page of the Locations `partner` may see, of our parties `ours`."""
-    visible = await visible_unpublished_ids(uow, partner)
-    return await uow.locations.page(_query(page, parties=ours, visible_ids=visible))
+
+    async def visible() -> list[int]:
+        return await visible_unpublished_ids(uow, partner)
+
+    return await uow.locations.visible_page(_query(page, parties=ours, visible_ids=()), visible)
 
 
 async def tariffs_page(uow: UnitOfWork, page: PageRequest, ours: Collection[Party]) -> DocumentPage:

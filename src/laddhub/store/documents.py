@@ -12,13 +12,29 @@ objects are updated in place.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Collection, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import Enum
 from typing import Any, ClassVar, Generic, TypeVar
 
-from sqlalchemy import ColumnElement, and_, delete, false, func, or_, select, true, tuple_
+from sqlalchemy import (
+    ARRAY,
+    ColumnElement,
+    Integer,
+    Select,
+    and_,
+    any_,
+    cast,
+    delete,
+    exists,
+    false,
+    func,
+    or_,
+    select,
+    true,
+    tuple_,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from laddhub.ocpi.common import OcpiModel, ci_key
@@ -249,22 +265,41 @@ class DocumentRepository(Generic[Record, Model]):
         then their documents are read by id, each row carrying the total. Only a page past the end needs
         a second statement, to count.
         """
-        if query.limit == 0:
-            return DocumentPage([], await self.count(query))
+        page, _ = await self._page(query, None)
+        return page
+
+    def _among(self, ids: Select[tuple[int]]) -> ColumnElement[bool]:
+        """`id IN (ids)`, written so that a cached (generic) PostgreSQL plan stays a handful of index
+        lookups: with `IN (subquery)` such a plan, not knowing LIMIT, joins by scanning the whole table;
+        `= ANY(array)` is an array computed once, which it looks up by primary key."""
+        if self._session.bind is not None and self._session.bind.dialect.name == "postgresql":
+            page_ids = ids.subquery()
+            # The cast makes `ANY (...)` take the array as a value, not as a row-returning subquery.
+            array = cast(select(func.array_agg(page_ids.c.id)).scalar_subquery(), ARRAY(Integer))
+            by_array: ColumnElement[bool] = self.record.id == any_(array)
+            return by_array
+        by_subquery: ColumnElement[bool] = self.record.id.in_(ids.scalar_subquery())
+        return by_subquery
+
+    async def _page(self, query: PageQuery, also: ColumnElement[Any] | None) -> tuple[DocumentPage, Any]:
+        """`page`, plus the value of the scalar `also` computed in the same round trip."""
         filters = self._filters(query)
-        ids = select(self.record.id).where(*filters).order_by(self.record.id).offset(query.offset)
-        if query.limit is not None:
-            ids = ids.limit(query.limit)
         total = select(func.count()).select_from(self.record).where(*filters).scalar_subquery()
-        statement = (
-            select(total, self.record.document)
-            .where(self.record.id.in_(ids.scalar_subquery()))
-            .order_by(self.record.id)
-        )
-        rows = (await self._session.execute(statement)).all()
-        if not rows:
-            return DocumentPage([], await self.count(query))
-        return DocumentPage([row[1] for row in rows], int(rows[0][0]))
+        extra = [also] if also is not None else []
+        if query.limit != 0:
+            ids = select(self.record.id).where(*filters).order_by(self.record.id).offset(query.offset)
+            if query.limit is not None:
+                ids = ids.limit(query.limit)
+            statement = (
+                select(total, *extra, self.record.document).where(self._among(ids)).order_by(self.record.id)
+            )
+            rows = (await self._session.execute(statement)).all()
+            if rows:
+                return DocumentPage([row[-1] for row in rows], int(rows[0][0])), (
+                    rows[0][1] if extra else None
+                )
+        counted = (await self._session.execute(select(total, *extra))).one()
+        return DocumentPage([], int(counted[0])), (counted[1] if extra else None)
 
     async def records(self, query: PageQuery) -> Sequence[Record]:
         """The matching records themselves, in creation order (for services that work on the objects)."""
@@ -300,6 +335,29 @@ class LocationRepository(DocumentRepository[LocationRecord, Location]):
         # Public Locations are for everyone; unpublished ones only for the callers given their ids.
         published = LocationRecord.publish == true()
         return or_(published, LocationRecord.id.in_(visible_ids)) if visible_ids else published
+
+    async def visible_page(
+        self, query: PageQuery, visible: Callable[[], Awaitable[Collection[int]]]
+    ) -> DocumentPage:
+        """A page of the public Locations plus the unpublished ones the caller may see.
+
+        `visible` works out the ids of the unpublished Locations the caller may see; it is asked only when
+        unpublished Locations match the query at all, which the page's own statement finds out. So the
+        usual list GET, where none do, costs one statement.
+        """
+        public = replace(query, visible_ids=())
+        # Selecting only the id lets the planner answer from the listing index (with `SELECT *` SQLite
+        # may scan the table, documents and all, when statistics say `publish` is rarely selective).
+        hidden = exists(
+            select(LocationRecord.id).where(
+                *self._filters(replace(query, visible_ids=None)), LocationRecord.publish == false()
+            )
+        ).correlate(None)
+        page, any_hidden = await self._page(public, hidden)
+        if not any_hidden:
+            return page
+        ids = await visible()
+        return await self.page(replace(query, visible_ids=ids)) if ids else page
 
     async def unpublished(self, owner: Owner = None) -> Sequence[LocationRecord]:
         """The Locations with `publish: false`: few, and the only ones whose audience needs working out."""

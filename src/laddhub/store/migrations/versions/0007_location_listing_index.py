@@ -1,9 +1,11 @@
-"""Index Locations for list GETs: owner, party, publish flag, then id.
+"""Index Locations for list GETs: party, publish flag, id, then owner.
 
-A Sender list filters our Locations by owner (partner_id NULL), CPO party and `publish`, and pages them
+A Sender list filters our Locations by CPO party, `publish` and owner (partner_id NULL), and pages them
 in id order. With every filtered column and the id in one index, the count and the page's ids are read
-from the index alone, in order, without touching the large documents; it replaces the narrower
-`ix_locations_publish` of 0005.
+from the index alone, without touching the large documents. The id comes right after the columns
+compared for equality, so the index hands out the ids already in order (PostgreSQL does not treat
+`partner_id IS NULL` as fixing the column, so the owner, tested last, must not come before the id). It
+replaces the narrower `ix_locations_publish` of 0005.
 
 Revision ID: 0007_location_listing_index
 Revises: 0006_charging_activity
@@ -23,7 +25,7 @@ depends_on = None
 def upgrade() -> None:
     op.drop_index("ix_locations_publish", "locations")
     op.create_index(
-        "ix_locations_listing", "locations", ["partner_id", "country_code", "party_id", "publish", "id"]
+        "ix_locations_listing", "locations", ["country_code", "party_id", "publish", "id", "partner_id"]
     )
 
 
