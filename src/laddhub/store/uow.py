@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from types import TracebackType
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from laddhub.store.documents import (
     CdrRepository,
@@ -29,11 +29,12 @@ class UnitOfWork:
     hub_clients: HubClientRepository
     session: AsyncSession
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], bind: AsyncEngine | None = None) -> None:
         self._sessions = sessions
+        self._bind = bind
 
     async def __aenter__(self) -> UnitOfWork:
-        self.session = self._sessions()
+        self.session = self._sessions() if self._bind is None else self._sessions(bind=self._bind)
         self.partners = PartnerRepository(self.session)
         self.locations = LocationRepository(self.session)
         self.tariffs = TariffRepository(self.session)
@@ -65,6 +66,21 @@ class UnitOfWorkFactory:
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
+        engine = sessions.kw.get("bind")
+        self._autocommit = (
+            engine.execution_options(isolation_level="AUTOCOMMIT")
+            if isinstance(engine, AsyncEngine)
+            else None
+        )
 
     def __call__(self) -> UnitOfWork:
         return UnitOfWork(self._sessions)
+
+    def reader(self) -> UnitOfWork:
+        """A unit of work for a read of one statement, outside any transaction.
+
+        A single statement sees one consistent snapshot by itself, so a list GET needs no transaction; this
+        saves the BEGIN and ROLLBACK round trips of each request on the hot path. Nothing written through
+        it is rolled back, so it is for reads only.
+        """
+        return UnitOfWork(self._sessions, self._autocommit)

@@ -4,7 +4,8 @@ Lists are paginated with every filter of digest §2.5 (offset, limit capped at `
 date_from inclusive, date_to exclusive) and carry `X-Total-Count`, `X-Limit` and `Link`; the Sessions list
 needs `date_from`. What a caller sees is decided by `laddhub.services.cpo_views`. Every answer echoes the
 routing headers. When the caller names one of our parties in `OCPI-to-*`, only that party's objects are
-listed; otherwise the objects of all our CPO parties are.
+listed; otherwise the objects of all our CPO parties are. The reads run outside a transaction
+(`UnitOfWorkFactory.reader`): a list is one statement, consistent by itself.
 """
 
 from __future__ import annotations
@@ -58,14 +59,14 @@ def _paging(request: Request, node: Node, *, require_date_from: bool = False) ->
 @router.get("/locations", summary="Our Locations the caller may see", description=PAGING_DOC)
 async def list_locations(request: Request, node: Node, call: Call) -> Response:
     paging = _paging(request, node)
-    async with node.uow() as uow:
+    async with node.uow.reader() as uow:
         page = await cpo_views.locations_page(uow, call.caller.partner, paging, _ours(request, node, call))
     return page_response(node, request, paging, page, call=call)
 
 
 @router.get("/locations/{location_id}", summary="One Location")
 async def get_location(request: Request, node: Node, call: Call, location_id: LocationId) -> Response:
-    async with node.uow() as uow:
+    async with node.uow.reader() as uow:
         document = await cpo_views.location_document(
             uow, call.caller.partner, _ours(request, node, call), location_id
         )
@@ -76,7 +77,7 @@ async def get_location(request: Request, node: Node, call: Call, location_id: Lo
 async def get_evse(
     request: Request, node: Node, call: Call, location_id: LocationId, evse_uid: EvseUid
 ) -> JSONResponse:
-    async with node.uow() as uow:
+    async with node.uow.reader() as uow:
         evse = await cpo_views.location_part(
             uow, call.caller.partner, _ours(request, node, call), location_id, evse_uid
         )
@@ -92,7 +93,7 @@ async def get_connector(
     evse_uid: EvseUid,
     connector_id: ConnectorId,
 ) -> JSONResponse:
-    async with node.uow() as uow:
+    async with node.uow.reader() as uow:
         connector = await cpo_views.location_part(
             uow, call.caller.partner, _ours(request, node, call), location_id, evse_uid, connector_id
         )
@@ -102,7 +103,7 @@ async def get_connector(
 @router.get("/tariffs", summary="Our Tariffs", description=PAGING_DOC)
 async def list_tariffs(request: Request, node: Node, call: Call) -> Response:
     paging = _paging(request, node)
-    async with node.uow() as uow:
+    async with node.uow.reader() as uow:
         page = await cpo_views.tariffs_page(uow, paging, _ours(request, node, call))
     return page_response(node, request, paging, page, call=call)
 
@@ -114,7 +115,7 @@ async def list_tariffs(request: Request, node: Node, call: Call) -> Response:
 )
 async def list_sessions(request: Request, node: Node, call: Call) -> Response:
     paging = _paging(request, node, require_date_from=True)
-    async with node.uow() as uow:
+    async with node.uow.reader() as uow:
         page = await cpo_views.sessions_page(uow, call.caller.partner, paging, _ours(request, node, call))
     return page_response(node, request, paging, page, call=call)
 
@@ -122,6 +123,6 @@ async def list_sessions(request: Request, node: Node, call: Call) -> Response:
 @router.get("/cdrs", summary="Our CDRs of the caller's tokens", description=PAGING_DOC)
 async def list_cdrs(request: Request, node: Node, call: Call) -> Response:
     paging = _paging(request, node)
-    async with node.uow() as uow:
+    async with node.uow.reader() as uow:
         page = await cpo_views.cdrs_page(uow, call.caller.partner, paging, _ours(request, node, call))
     return page_response(node, request, paging, page, call=call)
