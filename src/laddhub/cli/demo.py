@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 import signal
 import subprocess
@@ -18,7 +19,10 @@ import typer
 
 from laddhub.cli.common import console, fail, load_settings, run, store
 from laddhub.config import Settings
+from laddhub.demo_data import load_cpo_demo
 from laddhub.services import handshake
+from laddhub.services.cpo_data import CpoParties
+from laddhub.services.cpo_files import ImportReport
 from laddhub.services.identity import NodeIdentity
 from laddhub.services.partner_clients import client_factory
 
@@ -80,6 +84,7 @@ def demo(
     if data_dir.exists():
         shutil.rmtree(data_dir)
     cpo = _node("cpo", "CPO:NL:LAD", "Laddhub Demo CPO", cpo_port, data_dir)
+    cpo.env["LADDHUB_ADMIN_TOKEN"] = admin_token = secrets.token_urlsafe(24)
     emsp = _node("emsp", "EMSP:NL:LDE", "Laddhub Demo eMSP", emsp_port, data_dir)
     nodes = [cpo, emsp]
     try:
@@ -92,6 +97,7 @@ def demo(
         for node in nodes:
             _wait_until_serving(node)
         _connect(cpo, emsp)
+        _load_cpo_data(cpo)
         console.print("[bold green]Demo running.[/bold green] Ctrl-C stops both nodes.")
         for node in nodes:
             console.print(
@@ -100,6 +106,12 @@ def demo(
                 highlight=False,
                 soft_wrap=True,
             )
+        console.print(
+            f"  CPO admin API: {cpo.settings.base_url}/admin (docs: {cpo.settings.base_url}/docs), "
+            f"header 'Authorization: Bearer {admin_token}'",
+            highlight=False,
+            soft_wrap=True,
+        )
         console.print(
             "  Partners of the CPO: "
             f"LADDHUB_DATABASE_URL={cpo.env['LADDHUB_DATABASE_URL']} laddhub partners list",
@@ -121,6 +133,17 @@ def demo(
                     node.process.wait(timeout=10)
                 except subprocess.TimeoutExpired:
                     node.process.kill()
+
+
+def _load_cpo_data(cpo: DemoNode) -> None:
+    """Give the CPO its demo network; the pushes reach the eMSP through the CPO's outbox."""
+
+    async def go() -> tuple[ImportReport, ImportReport]:
+        async with store(cpo.settings) as uow:
+            return await load_cpo_demo(uow, CpoParties.from_settings(cpo.settings), now=datetime.now(UTC))
+
+    tariffs, locations = run(go)
+    console.print(f"The CPO loaded {locations.total} demo Locations and {tariffs.total} Tariffs.")
 
 
 def _connect(cpo: DemoNode, emsp: DemoNode) -> None:
