@@ -8,7 +8,7 @@ the charging profile it applies, and its deadlines. Everything is exact (Decimal
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
@@ -16,6 +16,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from laddhub.chargers.metering import MeterReading
+from laddhub.chargers.profiles import anchor_of
+from laddhub.ocpi.v2_2_1.chargingprofiles import ChargingProfile
 from laddhub.ocpi.v2_2_1.tokens import ProfileType
 
 
@@ -72,6 +74,18 @@ class Run(_State):
     profile: dict[str, Any] | None = None
     """The ChargingProfile the charger applies, as set by a partner."""
 
+    def charging_profile(self) -> ChargingProfile | None:
+        """The profile in force, as its OCPI model."""
+        return None if self.profile is None else ChargingProfile.model_validate(self.profile)
+
+    def profile_end(self) -> datetime | None:
+        """When the profile in force stops limiting (None: it lasts as long as the session)."""
+        profile = self.charging_profile()
+        if profile is None or profile.duration is None:
+            return None
+        anchor = anchor_of(profile, self.charging_started)
+        return None if anchor is None else anchor + timedelta(seconds=profile.duration)
+
 
 class ChargerState(_State):
     """Everything a simulated charger remembers."""
@@ -81,3 +95,23 @@ class ChargerState(_State):
     run: Run | None = None
     unplug_at: datetime | None = None
     """When the driver of a finished session takes the vehicle away."""
+
+    def next_event(self, meter_interval: timedelta) -> datetime | None:
+        """When the charger must act by itself next: the unplug of a finished session, a reservation's
+        expiry, an authorisation's plug-in deadline, or, while charging, the next progress report, the end
+        of the stay or of the profile. Changes of the draw in between are computed on the way."""
+        run = self.run
+        if self.phase is Phase.FINISHED:
+            return self.unplug_at
+        if run is None:
+            return None
+        if self.phase is Phase.RESERVED:
+            return run.reservation_expiry
+        if self.phase is Phase.AUTHORIZED:
+            return run.plug_deadline
+        if self.phase is not Phase.CHARGING:
+            return None
+        moments = [m for m in (run.ends_at, run.profile_end()) if m is not None]
+        if run.last_progress_at is not None:
+            moments.append(run.last_progress_at + meter_interval)
+        return min(moments) if moments else None
