@@ -20,7 +20,6 @@ from typing import Any
 import httpx
 from fastapi import FastAPI
 from sqlalchemy import select
-from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
@@ -94,8 +93,8 @@ class FakeEmsp:
     """How many result deliveries to refuse with HTTP 503 before accepting (retries)."""
     seen: list[Seen] = field(default_factory=list)
 
-    def app(self) -> Starlette:
-        return Starlette(
+    def app(self) -> FastAPI:
+        return FastAPI(
             routes=[Route("/{path:path}", self._handle, methods=["GET", "POST", "PUT", "PATCH", "DELETE"])]
         )
 

@@ -26,7 +26,9 @@ from tests.integration.charging.harness import (
 
 def reservation_tariff() -> dict[str, Any]:
     """The spec's tariff 17: an expiry fee, reserved time at 2.00/h, and a start fee with energy."""
-    tariff = json.loads((OCPI_EXAMPLES_221 / "tariff_17_reservation_with_expire_fee.json").read_text())
+    tariff: dict[str, Any] = json.loads(
+        (OCPI_EXAMPLES_221 / "tariff_17_reservation_with_expire_fee.json").read_text()
+    )
     tariff.update({"country_code": "NL", "party_id": "CPO", "id": "T-RES", "type": "REGULAR"})
     return tariff
 
