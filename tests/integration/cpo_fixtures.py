@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from laddhub.api.app import create_app
 from laddhub.config import Settings
@@ -219,3 +219,11 @@ def node_network(backend: str, directory: Path) -> Iterator[Network]:
             return Node(name, base, app, config, httpx.AsyncClient(transport=router, base_url=base))
 
         yield Network(router, make)
+
+
+async def wipe(factory: UnitOfWorkFactory) -> None:
+    """Empty the tables the CPO tests write (partners stay), so one database serves a whole module."""
+    async with factory() as work:
+        for table in ("outbox", "locations", "tariffs", "sessions", "cdrs", "tokens", "hub_client_info"):
+            await work.session.execute(text(f"DELETE FROM {table}"))  # noqa: S608 (fixed table names)
+        await work.commit()

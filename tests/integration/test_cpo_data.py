@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
+import pytest_asyncio
 
 from laddhub.ocpi.status import InvalidParameters, NotFound
 from laddhub.services import cpo_files, cpo_locations, cpo_tariffs
@@ -25,7 +25,9 @@ from tests.integration.cpo_fixtures import (
     our_location,
     our_tariff,
     pushes,
+    wipe,
 )
+from tests.support.databases import BACKENDS
 from tests.unit.ocpi import builders
 
 LATER = NOW + timedelta(minutes=5)
@@ -34,10 +36,22 @@ NOW_TEXT = "2026-11-24T12:00:00Z"
 LOC1 = LocationRef("loc1")
 
 
-@pytest.fixture
-async def uow(backend: str, tmp_path: Path) -> AsyncIterator[UnitOfWorkFactory]:
-    async with cpo_store(backend, tmp_path) as factory:
+# One migrated database per backend for the module, emptied before each test.
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module", params=BACKENDS)
+async def store(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[UnitOfWorkFactory]:
+    async with cpo_store(str(request.param), tmp_path_factory.mktemp("cpo-data")) as factory:
         yield factory
+
+
+@pytest_asyncio.fixture(loop_scope="module")
+async def uow(store: UnitOfWorkFactory) -> UnitOfWorkFactory:
+    await wipe(store)
+    return store
 
 
 async def stored(factory: UnitOfWorkFactory, location_id: str = "LOC1") -> dict[str, Any]:
@@ -268,12 +282,3 @@ async def test_export_reads_back_as_an_unchanged_import(uow: UnitOfWorkFactory) 
             work, OURS, cpo_files.read_objects(text, "locations"), now=LATER
         )
     assert (again.unchanged, again.created, again.updated) == (2, 0, 0)
-
-
-def test_files_hold_a_list_one_object_or_an_envelope() -> None:
-    assert cpo_files.read_objects('{"id": "A"}', "tariffs") == [{"id": "A"}]
-    assert cpo_files.read_objects('[{"id": "A"}, {"id": "B"}]', "tariffs") == [{"id": "A"}, {"id": "B"}]
-    with pytest.raises(InvalidParameters, match="line 1"):
-        cpo_files.read_objects("[{", "tariffs")
-    with pytest.raises(InvalidParameters, match="expected objects"):
-        cpo_files.read_objects("42", "tariffs")

@@ -5,39 +5,39 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
+import pytest_asyncio
 
 from laddhub.ocpi.v2_2_1.cdrs import CDR
 from laddhub.ocpi.v2_2_1.locations import Location
 from laddhub.ocpi.v2_2_1.sessions import Session
 from laddhub.ocpi.v2_2_1.tokens import Token
-from laddhub.store.database import create_engine, session_factory
 from laddhub.store.documents import ANY_OWNER, PageQuery
-from laddhub.store.migrate import upgrade
-from laddhub.store.tables import PartnerRecord
 from laddhub.store.uow import UnitOfWorkFactory
-from tests.support.databases import database_url
+from tests.integration.cpo_fixtures import cpo_store, wipe
+from tests.support.databases import BACKENDS
 from tests.unit.ocpi import builders
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 
 
-@pytest.fixture
-async def uow(backend: str, tmp_path: Path) -> AsyncIterator[UnitOfWorkFactory]:
-    with database_url(backend, tmp_path) as url:
-        engine = create_engine(url)
-        await upgrade(engine)
-        factory = UnitOfWorkFactory(session_factory(engine))
-        async with factory() as work:
-            for name in ("msp-a", "msp-b"):
-                work.partners.add(
-                    PartnerRecord(name=name, status="REGISTERED", created_at=NOW, updated_at=NOW)
-                )
-            await work.commit()
+# One migrated database per backend for the module, emptied before each test.
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module", params=BACKENDS)
+async def store(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[UnitOfWorkFactory]:
+    async with cpo_store(str(request.param), tmp_path_factory.mktemp("cpo-documents")) as factory:
         yield factory
-        await engine.dispose()
+
+
+@pytest_asyncio.fixture(loop_scope="module")
+async def uow(store: UnitOfWorkFactory) -> UnitOfWorkFactory:
+    await wipe(store)
+    return store
 
 
 def stamp(minutes: int) -> str:
