@@ -315,14 +315,16 @@ class CompiledTariff:
     def segments(
         self, zone: ZoneInfo, start_us: int, end_us: int
     ) -> tuple[list[int], list[int], list[DstNote]]:
-        """Local-time masks over at least [start_us, end_us): UTC start instants, masks, DST notes on the way.
+        """Local-time masks over at least [start_us, end_us]: UTC start instants, masks, and the DST notes of
+        transitions in [start_us, end_us).
 
-        The masks are joined for whole UTC days, so that the cache key is two integer divisions away: the
-        local days of each session are then found without a zone or day lookup. Covering more than the
-        session changes nothing for it, since a mask holds from its start instant whatever comes before.
+        `end_us` itself is covered because a period of no duration at the very end is priced at that
+        instant. The masks are joined for whole UTC days, so that the cache key is two integer divisions
+        away and the local days are found without a zone or day lookup. Covering more than the session
+        changes nothing for it, since a mask holds from its start instant whatever comes before.
         """
         first_day = start_us // US_PER_DAY
-        last_day = max(end_us - 1, start_us) // US_PER_DAY
+        last_day = max(end_us, start_us) // US_PER_DAY
         key = (zone, first_day, last_day)
         joined = self._joined.get(key)
         if joined is None:

@@ -1,0 +1,123 @@
+"""The engine's walk takes shortcuts (whole windows of periods at once, cached local days); these tests hold
+them to the plain slice-by-slice reading: ordering and the session's last instant."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time, timedelta
+from decimal import Decimal
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from laddhub.pricing.compiled import compile_tariff
+from laddhub.pricing.engine import price_timeline
+from laddhub.pricing.rounding import NO_ROUNDING
+from laddhub.pricing.tariff import (
+    Dimension,
+    PriceComponent,
+    Restrictions,
+    Tariff,
+    TariffElement,
+    Weekday,
+)
+from laddhub.pricing.timeline import Period, PeriodKind, Timeline
+from tests.unit.pricing.scenario import AMSTERDAM
+
+SETTINGS = settings(max_examples=60, deadline=None)
+START = datetime(2026, 3, 28, 21, tzinfo=UTC)  # the night of a DST change in Europe/Amsterdam
+D = Decimal
+
+
+def _maybe(draw: st.DrawFn, strategy: st.SearchStrategy[object]) -> object:
+    return draw(st.one_of(st.none(), strategy))
+
+
+@st.composite
+def restrictions(draw: st.DrawFn) -> Restrictions:
+    clock = st.builds(time, st.integers(0, 23), st.sampled_from([0, 30]))
+    kwh = st.integers(0, 40).map(D)
+    power = st.sampled_from([D(7), D(11), D(22), D(50)])
+    current = st.sampled_from([D(16), D(32)])
+    seconds = st.sampled_from([900, 3600, 2 * 3600, 4 * 3600])
+    return Restrictions(
+        start_time=_maybe(draw, clock),  # type: ignore[arg-type]
+        end_time=_maybe(draw, clock),  # type: ignore[arg-type]
+        min_kwh=_maybe(draw, kwh),  # type: ignore[arg-type]
+        max_kwh=_maybe(draw, kwh),  # type: ignore[arg-type]
+        min_power=_maybe(draw, power),  # type: ignore[arg-type]
+        max_power=_maybe(draw, power),  # type: ignore[arg-type]
+        max_current=_maybe(draw, current),  # type: ignore[arg-type]
+        min_duration=_maybe(draw, seconds),  # type: ignore[arg-type]
+        max_duration=_maybe(draw, seconds),  # type: ignore[arg-type]
+        day_of_week=frozenset(draw(st.sets(st.sampled_from(list(Weekday)), max_size=2))),
+    )
+
+
+@st.composite
+def tariffs(draw: st.DrawFn) -> Tariff:
+    """Up to five restricted elements and an unrestricted fallback; prices in cents, VAT in tenths."""
+
+    def components() -> tuple[PriceComponent, ...]:
+        dimensions = draw(st.sets(st.sampled_from(list(Dimension)), min_size=1))
+        return tuple(
+            PriceComponent(
+                dimension,
+                draw(st.integers(0, 500).map(lambda cents: D(cents) / 100)),
+                draw(st.sampled_from([1, 60, 300, 1000])),
+                draw(st.one_of(st.none(), st.integers(0, 250).map(lambda tenths: D(tenths) / 10))),
+            )
+            for dimension in sorted(dimensions, key=lambda d: d.value)
+        )
+
+    restricted = [TariffElement(components(), draw(restrictions())) for _ in range(draw(st.integers(1, 5)))]
+    return Tariff("W", "EUR", (*restricted, TariffElement(components())))
+
+
+@st.composite
+def timelines(draw: st.DrawFn) -> Timeline:
+    """Many short periods, sometimes with gaps between them, with varying power and current."""
+    cursor = START
+    periods = []
+    for _ in range(draw(st.integers(2, 25))):
+        cursor += timedelta(minutes=draw(st.sampled_from([0, 0, 0, 5, 45])))
+        end = cursor + timedelta(minutes=draw(st.integers(1, 90)))
+        kind = draw(st.sampled_from([PeriodKind.CHARGING, PeriodKind.CHARGING, PeriodKind.PARKING]))
+        energy = (
+            draw(st.integers(0, 80).map(lambda tenths: D(tenths) / 10))
+            if kind is PeriodKind.CHARGING
+            else D(0)
+        )
+        power = draw(st.sampled_from([None, D(7), D(11), D(22), D(50)]))
+        current = draw(st.sampled_from([None, D(16), D(32)]))
+        periods.append(Period(cursor, end, kind, energy, current, power))
+        cursor = end
+    return Timeline(START, cursor, tuple(periods))
+
+
+@SETTINGS
+@given(tariffs(), timelines())
+def test_the_order_periods_are_reported_in_never_changes_the_totals(t: Tariff, timeline: Timeline) -> None:
+    compiled = compile_tariff(t)
+    shuffled = Timeline(timeline.start, timeline.end, tuple(reversed(timeline.periods)))
+    in_order = price_timeline(compiled, timeline, AMSTERDAM, rounding=NO_ROUNDING)
+    reversed_order = price_timeline(compiled, shuffled, AMSTERDAM, rounding=NO_ROUNDING)
+    assert reversed_order.exact_totals == in_order.exact_totals
+    assert "PERIODS_OUT_OF_ORDER" in [w.code for w in reversed_order.warnings]
+
+
+def test_a_period_of_no_duration_at_the_session_end_is_priced_at_that_instant() -> None:
+    # 2026-05-08 22:00 UTC is Saturday 00:00 in Amsterdam: a weekend energy price starts there.
+    weekend = TariffElement(
+        (PriceComponent(Dimension.ENERGY, D("0.50")),),
+        Restrictions(day_of_week=frozenset({Weekday.SATURDAY, Weekday.SUNDAY})),
+    )
+    t = Tariff("E", "EUR", (weekend,))
+    friday_evening = datetime(2026, 5, 8, 21, tzinfo=UTC)
+    midnight = datetime(2026, 5, 8, 22, tzinfo=UTC)
+    periods = (
+        Period(friday_evening, midnight, PeriodKind.PARKING),
+        Period(midnight, midnight, PeriodKind.CHARGING, D(2)),
+    )
+    result = price_timeline(t, Timeline(friday_evening, midnight, periods), AMSTERDAM, rounding=NO_ROUNDING)
+    assert result.totals.total_energy_cost.excl_vat == D(1)
+    assert [w.code for w in result.warnings] == ["UNPRICED_DIMENSION"]
