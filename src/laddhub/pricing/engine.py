@@ -25,7 +25,7 @@ from zoneinfo import ZoneInfo
 
 from laddhub.pricing.compiled import CompiledComponent, CompiledTariff, compile_tariff
 from laddhub.pricing.diagnostics import PricingWarning
-from laddhub.pricing.result import KWH_PER_WH, PricingResult, RecordTuple, Totals
+from laddhub.pricing.result import KWH_PER_WH, PricingResult, RecordTuple, StepExtras, Totals
 from laddhub.pricing.rounding import CENTS_HALF_UP, MoneyRounding
 from laddhub.pricing.session_periods import (
     RESERVATION,
@@ -127,7 +127,7 @@ def price_timeline(
     _warn_unpriced(compiled, sums, warnings)
     exact, clamped = _totals(compiled, sums, total_energy)
 
-    def record() -> tuple[list[RecordTuple], dict[int, Decimal | int]]:
+    def record() -> tuple[list[RecordTuple], StepExtras]:
         records: list[RecordTuple] = []
         recorded, _, _ = _walk(compiled, timeline, zone, [], records)
         return records, _apply_step_sizes(recorded)
@@ -467,14 +467,14 @@ def _round_up(quantity: int, step: int) -> int:
     return -(-quantity // step) * step
 
 
-def _apply_step_sizes(sums: _Sums) -> dict[int, Decimal | int]:
+def _apply_step_sizes(sums: _Sums) -> StepExtras:
     """Round the session totals up to whole steps (digest §8.5); the extra goes to the last priced slice.
 
     ENERGY is rounded once with the last ENERGY component's step. Of charging time and parking time only
     the phase the session's priced time ended in is rounded, with its last component's step; reservation
-    time is rounded on its own. Returns the extra per recorded slice position (kWh or µs).
+    time is rounded on its own. Returns the extras by recorded slice position.
     """
-    extras: dict[int, Decimal | int] = {}
+    extras = StepExtras({}, {})
     if sums.last_energy is not None:
         component, position = sums.last_energy
         total = sums.energy
@@ -483,7 +483,7 @@ def _apply_step_sizes(sums: _Sums) -> dict[int, Decimal | int]:
             unit = KWH_PER_WH * step
             extra = (total / unit).to_integral_value(rounding=ROUND_CEILING) * unit - total
             if extra:
-                extras[position] = extra
+                extras.energy[position] = extra
                 sums.add_energy(component, extra)
     for code in (sums.last_session, 2):
         last = sums.last_time[code] if code >= 0 else None
@@ -495,7 +495,7 @@ def _apply_step_sizes(sums: _Sums) -> dict[int, Decimal | int]:
         if step_us > 0 and total_us > 0:
             extra_us = _round_up(total_us, step_us) - total_us
             if extra_us:
-                extras[position] = extra_us
+                extras.time_us[position] = extra_us
                 sums.add_time(code, component, extra_us)
     return extras
 

@@ -54,6 +54,16 @@ RecordTuple = tuple[
 ]
 
 
+class StepExtras(NamedTuple):
+    """Where the session's step_size round-ups landed: kWh and µs added, by recorded slice position.
+
+    Kept apart because one slice can take both the energy and the time round-up.
+    """
+
+    energy: dict[int, Decimal]
+    time_us: dict[int, int]
+
+
 class SliceRecord:
     """One slice of a period over which every restriction is constant, as the engine's loop records it."""
 
@@ -257,7 +267,7 @@ class PricingResult:
         exact_totals: Totals,
         warnings: tuple[PricingWarning, ...],
         clamped: tuple[str, ...],
-        recorder: Callable[[], tuple[list[RecordTuple], dict[int, Decimal | int]]],
+        recorder: Callable[[], tuple[list[RecordTuple], StepExtras]],
         compiled: CompiledTariff,
         zone: ZoneInfo,
         reservation_expired: bool,
@@ -284,11 +294,8 @@ class PricingResult:
             for position, raw in enumerate(raw_records):
                 record = SliceRecord(*raw[:10])
                 record.energy_comp, record.time_comp, record.flat_comp = raw[10], raw[11], raw[12]
-                extra = extras.get(position)
-                if isinstance(extra, Decimal):
-                    record.energy_extra = extra
-                elif extra is not None:
-                    record.time_extra_us = extra
+                record.energy_extra = extras.energy.get(position, ZERO)
+                record.time_extra_us = extras.time_us.get(position, 0)
                 records.append(record)
             self._records = tuple(records)
         return self._records

@@ -1,5 +1,5 @@
 """The engine's walk takes shortcuts (whole windows of periods at once, cached local days); these tests hold
-them to the plain slice-by-slice reading: ordering and the session's last instant."""
+them to the plain slice-by-slice reading: ordering, breakdowns and the session's last instant."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from laddhub.pricing.compiled import compile_tariff
 from laddhub.pricing.engine import price_timeline
+from laddhub.pricing.result import CostCategory
 from laddhub.pricing.rounding import NO_ROUNDING
 from laddhub.pricing.tariff import (
     Dimension,
@@ -20,7 +21,7 @@ from laddhub.pricing.tariff import (
     TariffElement,
     Weekday,
 )
-from laddhub.pricing.timeline import Period, PeriodKind, Timeline
+from laddhub.pricing.timeline import US_PER_HOUR, Period, PeriodKind, Timeline
 from tests.unit.pricing.scenario import AMSTERDAM
 
 SETTINGS = settings(max_examples=60, deadline=None)
@@ -105,6 +106,24 @@ def test_the_order_periods_are_reported_in_never_changes_the_totals(t: Tariff, t
     assert "PERIODS_OUT_OF_ORDER" in [w.code for w in reversed_order.warnings]
 
 
+@SETTINGS
+@given(tariffs(), timelines())
+def test_breakdown_adds_up_to_the_totals_of_energy_fixed_costs_and_time(
+    t: Tariff, timeline: Timeline
+) -> None:
+    result = price_timeline(compile_tariff(t), timeline, AMSTERDAM, rounding=NO_ROUNDING)
+    charges = [charge for priced in result.slices for charge in priced.charges]
+    for category, total in (
+        (CostCategory.ENERGY, result.exact_totals.total_energy_cost),
+        (CostCategory.FIXED, result.exact_totals.total_fixed_cost),
+    ):
+        costs = [charge.cost for charge in charges if charge.category is category]
+        assert sum((cost.excl_vat for cost in costs), D(0)) == total.excl_vat
+        assert sum((cost.incl_vat or D(0) for cost in costs), D(0)) == total.incl_vat
+    session_us = sum((priced.end - priced.start) // timedelta(microseconds=1) for priced in result.slices)
+    assert Decimal(session_us) / US_PER_HOUR == result.exact_totals.total_time
+
+
 def test_a_period_of_no_duration_at_the_session_end_is_priced_at_that_instant() -> None:
     # 2026-05-08 22:00 UTC is Saturday 00:00 in Amsterdam: a weekend energy price starts there.
     weekend = TariffElement(
@@ -121,3 +140,19 @@ def test_a_period_of_no_duration_at_the_session_end_is_priced_at_that_instant() 
     result = price_timeline(t, Timeline(friday_evening, midnight, periods), AMSTERDAM, rounding=NO_ROUNDING)
     assert result.totals.total_energy_cost.excl_vat == D(1)
     assert [w.code for w in result.warnings] == ["UNPRICED_DIMENSION"]
+
+
+def test_a_slice_that_takes_both_step_round_ups_shows_both_in_its_charges() -> None:
+    components = (
+        PriceComponent(Dimension.ENERGY, D("0.30"), 100),
+        PriceComponent(Dimension.TIME, D("1.20"), 300),
+    )
+    start = datetime(2026, 5, 4, 8, tzinfo=UTC)
+    end = start + timedelta(minutes=1)
+    timeline = Timeline(start, end, (Period(start, end, PeriodKind.CHARGING, D("0.25")),))
+    result = price_timeline(Tariff("S", "EUR", (TariffElement(components),)), timeline, AMSTERDAM)
+    [priced] = result.slices
+    charges = {charge.dimension: charge for charge in priced.charges}
+    assert charges[Dimension.ENERGY].billed_quantity == D("0.3")
+    assert charges[Dimension.ENERGY].cost == result.exact_totals.total_energy_cost
+    assert charges[Dimension.TIME].billed_quantity == D(5) / 60
