@@ -16,6 +16,7 @@ the new rules that exclude it).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -44,7 +45,7 @@ from laddhub.services.cpo_data import (
     validate,
     with_stamp,
 )
-from laddhub.services.location_audience import merge_audiences, push_audience
+from laddhub.services.location_audience import Party, merge_audiences, push_audience
 from laddhub.services.publishing import Change, publish
 from laddhub.store.tables import LocationRecord
 from laddhub.store.uow import UnitOfWork
@@ -218,7 +219,7 @@ async def _store(
     old: Location | None,
     new: Location,
     now: datetime,
-    change: Any,
+    change: Callable[[frozenset[Party] | None], Change],
     *,
     check_tariffs: bool = True,
 ) -> Saved:
@@ -230,8 +231,7 @@ async def _store(
     if old is not None:
         audience = merge_audiences(audience, await push_audience(uow, old))
     await uow.locations.upsert(new, partner_id=None, now=now, stored=record)
-    built: Change = change(audience)
-    await publish(uow, built, now=now)
+    await publish(uow, change(audience), now=now)
     warnings = await _tariff_warnings(uow, new) if check_tariffs else ()
     return Saved(Outcome.CREATED if old is None else Outcome.UPDATED, new.to_ocpi(), warnings)
 
