@@ -249,8 +249,7 @@ def sync_tokens(
     ] = None,
     config: ConfigOption = None,
 ) -> None:
-    """Pull an eMSP's tokens from its Tokens Sender. A full pull replaces its set: tokens it no longer
-    lists are removed."""
+    """Pull an eMSP's tokens from its Tokens Sender; a full pull removes the tokens it no longer lists."""
     settings = load_settings(config)
     parties = _parties(settings)
     try:
