@@ -96,3 +96,10 @@ async def test_a_hub_reads_the_sessions_of_the_parties_it_reported(hub_world: Hu
         assert ("DE", "SES") in await cpo_views.token_parties(work, hub_partner)
     data = await hub_world.hub.data("/ocpi/2.2.1/cpo/sessions?date_from=2019-01-01T00:00:00Z")
     assert [s["id"] for s in data] == ["S-HUB"]
+
+
+async def test_a_hub_relays_the_tokens_of_an_emsp_behind_it(hub_world: HubWorld) -> None:
+    token = builders.token(country_code="DE", party_id="REL", uid="RELAYED")
+    response = await hub_world.hub.request("PUT", "/ocpi/2.2.1/cpo/tokens/DE/REL/RELAYED", token)
+    assert (response.status_code, response.json()["status_code"]) == (201, 1000)
+    assert (await hub_world.hub.data("/ocpi/2.2.1/cpo/tokens/de/rel/relayed"))["uid"] == "RELAYED"

@@ -1,11 +1,11 @@
 """The eMSPs' tokens at the CPO: the Tokens Receiver (PUT, PATCH, GET) and the pull of a Tokens Sender.
 
 Receiving (digest §9.2): a token is identified by (country_code, party_id, uid, type); the URL names the
-eMSP, which must be one of the caller's registered roles (else 404), and the body's ids must equal the
-URL's (else 2001). The `type` query parameter defaults to RFID; a partner that leaves it out while
-pushing a token of another type is taken at its body's word, with a warning. A PATCH needs
-`last_updated` (2001) and an existing token (404). A version older than the stored one changes nothing
-and is still acknowledged, because a retried or overtaken push is not an error.
+eMSP, which must be one of the caller's registered roles (else 404; a Hub relays any eMSP's tokens), and
+the body's ids must equal the URL's (else 2001). The `type` query parameter defaults to RFID; a partner
+that leaves it out while pushing a token of another type is taken at its body's word, with a warning. A
+PATCH needs `last_updated` (2001) and an existing token (404). A version older than the stored one
+changes nothing and is still acknowledged, because a retried or overtaken push is not an error.
 
 Pulling (digest §2.5, §9.1): `sync_tokens` walks the eMSP's Tokens Sender page by page, storing each page
 in its own transaction. A full pull is the complete truth, so afterwards the partner's tokens that no
@@ -92,8 +92,13 @@ def _owned(partner: PartnerRecord, country_code: str, party_id: str) -> bool:
     return any((ci_key(r.country_code), ci_key(r.party_id)) == wanted for r in partner.roles)
 
 
+def _is_hub(partner: PartnerRecord) -> bool:
+    return any(r.role == "HUB" for r in partner.roles)
+
+
 def _require_owner(partner: PartnerRecord, key: TokenKey) -> None:
-    if not _owned(partner, key.country_code, key.party_id):
+    # A Hub relays the tokens of the eMSPs behind it, under their own country and party (digest §2.9).
+    if not _is_hub(partner) and not _owned(partner, key.country_code, key.party_id):
         raise NotFound(f"{key.country_code}/{key.party_id} is not a party of the calling platform")
 
 
@@ -233,7 +238,7 @@ async def _store_page(
     now: datetime,
 ) -> None:
     tokens: list[Token] = []
-    hub = any(r.role == "HUB" for r in partner.roles)
+    hub = _is_hub(partner)
     for index, item in enumerate(items):
         tally.received += 1
         try:
