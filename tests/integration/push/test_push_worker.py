@@ -16,7 +16,7 @@ from laddhub.services.publishing import Change
 from laddhub.services.push import claims
 from laddhub.store.database import create_engine, session_factory
 from laddhub.store.push_records import CdrReceiptRecord, PushStatsRecord
-from laddhub.store.tables import PartnerRecord
+from laddhub.store.tables import OutboxRecord, PartnerRecord
 from laddhub.store.uow import UnitOfWorkFactory
 from tests.integration.push.conftest import START, Store, eventually, evse_patch, location_put, ok
 
@@ -390,3 +390,32 @@ async def test_a_tariff_delete_goes_out_without_a_body(store: Store) -> None:
         "/ocpi/2.2.1/emsp/tariffs/NL/CPO/T1",
         b"",
     )
+
+
+@pytest.mark.parametrize("outcome", ["acknowledged", "refused"])
+async def test_a_patch_merged_into_an_entry_out_for_delivery_is_sent_afterwards(
+    store: Store, outcome: str
+) -> None:
+    await store.add_partner()
+    await store.publish(evse_patch("L1", "E1", "CHARGING", 1))
+    worker = store.worker()
+    async with store.uow() as uow:
+        [claim] = await claims.claim_due(
+            uow, worker_id=worker.worker_id, now=START, lease=timedelta(seconds=60), limit=5
+        )
+    # What `publish` does when it read the entry as unclaimed just before the claim: merge into it.
+    merged = {"status": "BLOCKED", "last_updated": "2026-11-24T12:00:02Z"}
+    async with store.uow() as uow:
+        await uow.session.execute(update(OutboxRecord).values(payload=json.dumps(merged)))
+        await uow.commit()
+    async with store.uow() as uow:
+        if outcome == "acknowledged":
+            await claims.record_delivered(uow, claim, worker_id=worker.worker_id, now=START, receipt=None)
+        else:
+            await claims.record_failed(uow, claim, worker_id=worker.worker_id, now=START, error="refused")
+
+    [entry] = await store.entries()
+    assert (entry.state, entry.locked_by, entry.attempts) == ("PENDING", None, 0)
+    assert await worker.run_once() == 1
+    assert [body for _, _, body in store.fake.calls()] == [merged]
+    assert await store.entries() == []

@@ -133,13 +133,39 @@ def _mine(claim: Claim, worker_id: str) -> Any:
     return (OutboxRecord.id == claim.id, OutboxRecord.locked_by == worker_id)
 
 
+def _as_claimed(claim: Claim) -> Any:
+    return OutboxRecord.payload.is_not_distinct_from(claim.payload)
+
+
+async def _resend_if_merged(uow: UnitOfWork, claim: Claim, worker_id: str, now: datetime) -> None:
+    """Make the entry due again if a PATCH was merged into it while it was out for delivery.
+
+    `publish` merges a new PATCH into the latest pending one when it sees no live lease, and a claim can
+    land between that check and the merge's write: the partner then got the payload as it was claimed,
+    not the merged one. Releasing the entry sends the merged payload next instead of losing it.
+    """
+    await uow.session.execute(
+        update(OutboxRecord)
+        .where(*_mine(claim, worker_id))
+        .values(next_attempt_at=now, locked_until=None, locked_by=None, attempts=0, last_error=None)
+        .execution_options(synchronize_session=False)
+    )
+
+
 async def record_delivered(
     uow: UnitOfWork, claim: Claim, *, worker_id: str, now: datetime, receipt: CdrReceipt | None
 ) -> None:
-    """The partner acknowledged the push: remove the entry, count it, keep a CDR's receipt; commit."""
-    await uow.session.execute(
-        delete(OutboxRecord).where(*_mine(claim, worker_id)).execution_options(synchronize_session=False)
+    """The partner acknowledged the push: remove the entry, count it, keep a CDR's receipt; commit.
+
+    An entry whose payload changed meanwhile (a merged PATCH) stays, due at once, for its new content.
+    """
+    deleted = await uow.session.execute(
+        delete(OutboxRecord)
+        .where(*_mine(claim, worker_id), _as_claimed(claim))
+        .execution_options(synchronize_session=False)
     )
+    if not getattr(deleted, "rowcount", 0):
+        await _resend_if_merged(uow, claim, worker_id, now)
     await _upsert(
         uow,
         PushStatsRecord,
@@ -182,13 +208,18 @@ async def record_retry(
 
 
 async def record_failed(uow: UnitOfWork, claim: Claim, *, worker_id: str, now: datetime, error: str) -> None:
-    """The partner refused the push for good: mark the entry FAILED (its group goes on); commit."""
-    await uow.session.execute(
+    """The partner refused the push for good: mark the entry FAILED (its group goes on); commit.
+
+    If a PATCH was merged into the entry meanwhile, its new content was never offered: it is sent instead.
+    """
+    failed = await uow.session.execute(
         update(OutboxRecord)
-        .where(*_mine(claim, worker_id))
+        .where(*_mine(claim, worker_id), _as_claimed(claim))
         .values(state=FAILED, locked_until=None, locked_by=None, last_error=error)
         .execution_options(synchronize_session=False)
     )
+    if not getattr(failed, "rowcount", 0):
+        await _resend_if_merged(uow, claim, worker_id, now)
     await _note_error(uow, claim.partner_id, now, error)
     await uow.commit()
 
