@@ -12,8 +12,8 @@ objects are updated in place.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Collection, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Awaitable, Callable, Collection, Hashable, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import Enum
 from typing import Any, ClassVar, Generic, TypeVar
@@ -25,6 +25,7 @@ from sqlalchemy import (
     Select,
     and_,
     any_,
+    bindparam,
     cast,
     delete,
     exists,
@@ -88,6 +89,33 @@ UNREAD = _Unread.UNREAD
 # PostgreSQL (asyncpg) and SQLite cap the bound parameters of one statement near 32,000; chunked deletes
 # stay far below that.
 _CHUNK = 1000
+
+
+@dataclass
+class _Bound:
+    """Filter conditions with named bind parameters, their values, and the shape naming the conditions."""
+
+    conditions: list[ColumnElement[bool]] = field(default_factory=list)
+    params: dict[str, Any] = field(default_factory=dict)
+    shape: tuple[Hashable, ...] = ()
+
+    def add(self, shape: Hashable, condition: ColumnElement[bool], **params: Any) -> None:
+        self.conditions.append(condition)
+        self.params.update(params)
+        self.shape = (*self.shape, shape)
+
+
+@dataclass(frozen=True)
+class _Also:
+    """A scalar computed with a page, over filters of its own (with the same parameter names)."""
+
+    name: str
+    filters: _Bound
+    build: Callable[[list[ColumnElement[bool]]], ColumnElement[Any]]
+
+
+# Built statements by (table, dialect, query shape): a few dozen at most, so never evicted.
+_STATEMENTS: dict[Hashable, Any] = {}
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,9 +247,9 @@ class DocumentRepository(Generic[Record, Model]):
 
     async def object_keys(self, country_code: str, party_id: str, owner: Owner = None) -> set[str]:
         """The (upper-cased) ids of one party's objects: to check references such as a tariff id."""
-        query = PageQuery(owner=owner, parties=((country_code, party_id),))
-        statement = select(self.record.object_key).where(*self._filters(query))
-        return set((await self._session.execute(statement)).scalars())
+        bound = self._filters(PageQuery(owner=owner, parties=((country_code, party_id),)))
+        statement = select(self.record.object_key).where(*bound.conditions)
+        return set((await self._session.execute(statement, bound.params)).scalars())
 
     async def remove(self, record: Record) -> None:
         """Delete a stored object (a Tariff DELETE; Locations are never deleted, only marked REMOVED)."""
@@ -230,32 +258,47 @@ class DocumentRepository(Generic[Record, Model]):
 
     # --- lists ---------------------------------------------------------------------------------------
 
-    def _filters(self, query: PageQuery) -> list[ColumnElement[bool]]:
-        table = self.record
-        conditions: list[ColumnElement[bool]] = []
-        if query.owner is None:
-            conditions.append(table.partner_id.is_(None))
-        elif not isinstance(query.owner, _AnyOwner):
-            conditions.append(table.partner_id == query.owner)
-        if query.date_from is not None:
-            conditions.append(table.last_updated >= query.date_from)
-        if query.date_to is not None:
-            conditions.append(table.last_updated < query.date_to)
-        if query.parties is not None:
-            conditions.append(_pair_in(table.country_code, table.party_id, query.parties))
-        if query.token_parties is not None:
-            conditions.append(_pair_in(table.token_country_code, table.token_party_id, query.token_parties))
-        if query.visible_ids is not None:
-            conditions.append(self._visibility(query.visible_ids))
-        return conditions
+    def _filters(self, query: PageQuery) -> _Bound:
+        """The query's filters, written with named bind parameters, and their values.
 
-    def _visibility(self, visible_ids: Collection[int]) -> ColumnElement[bool]:
-        return self.record.id.in_(visible_ids) if visible_ids else false()
+        Statements built from them depend only on the *shape* of the query (which filters it uses), so
+        a list GET reuses an already built (and compiled) statement and only sends new values.
+        """
+        table = self.record
+        bound = _Bound()
+        if query.owner is None:
+            bound.add("ours", table.partner_id.is_(None))
+        elif not isinstance(query.owner, _AnyOwner):
+            bound.add("partner", table.partner_id == bindparam("owner"), owner=query.owner)
+        if query.date_from is not None:
+            since = bindparam("date_from", type_=table.last_updated.type)
+            bound.add("since", table.last_updated >= since, date_from=query.date_from)
+        if query.date_to is not None:
+            until = bindparam("date_to", type_=table.last_updated.type)
+            bound.add("until", table.last_updated < until, date_to=query.date_to)
+        if query.parties is not None:
+            _pair_in(bound, "owner", table.country_code, table.party_id, query.parties)
+        if query.token_parties is not None:
+            _pair_in(bound, "token", table.token_country_code, table.token_party_id, query.token_parties)
+        if query.visible_ids is not None:
+            ids = sorted(set(query.visible_ids))
+            bound.add(
+                ("visible", bool(ids)), self._visibility(bool(ids)), **({"visible": ids} if ids else {})
+            )
+        return bound
+
+    def _visibility(self, any_visible: bool) -> ColumnElement[bool]:
+        """Only the rows whose ids the `visible` parameter lists (none when `any_visible` is false)."""
+        return self.record.id.in_(bindparam("visible", expanding=True)) if any_visible else false()
 
     async def count(self, query: PageQuery) -> int:
         """How many rows match the filters of `query` (its offset and limit aside): `X-Total-Count`."""
-        statement = select(func.count()).select_from(self.record).where(*self._filters(query))
-        return int((await self._session.execute(statement)).scalar_one())
+        bound = self._filters(query)
+        statement = self._statement(
+            ("count", bound.shape),
+            lambda: select(func.count()).select_from(self.record).where(*bound.conditions),
+        )
+        return int((await self._session.execute(statement, bound.params)).scalar_one())
 
     async def page(self, query: PageQuery) -> DocumentPage:
         """The stored JSON of one page of matching objects, in creation order, and the total count.
@@ -267,6 +310,15 @@ class DocumentRepository(Generic[Record, Model]):
         """
         page, _ = await self._page(query, None)
         return page
+
+    def _statement(self, shape: Hashable, build: Callable[[], Any]) -> Any:
+        """The statement of this repository for a query shape, built once per dialect."""
+        dialect = self._session.bind.dialect.name if self._session.bind is not None else ""
+        key = (self.record.__tablename__, dialect, shape)
+        statement = _STATEMENTS.get(key)
+        if statement is None:
+            statement = _STATEMENTS[key] = build()
+        return statement
 
     def _among(self, ids: Select[tuple[int]]) -> ColumnElement[bool]:
         """`id IN (ids)`, written so that a cached (generic) PostgreSQL plan stays a handful of index
@@ -281,45 +333,71 @@ class DocumentRepository(Generic[Record, Model]):
         by_subquery: ColumnElement[bool] = self.record.id.in_(ids.scalar_subquery())
         return by_subquery
 
-    async def _page(self, query: PageQuery, also: ColumnElement[Any] | None) -> tuple[DocumentPage, Any]:
-        """`page`, plus the value of the scalar `also` computed in the same round trip."""
-        filters = self._filters(query)
-        total = select(func.count()).select_from(self.record).where(*filters).scalar_subquery()
-        extra = [also] if also is not None else []
+    async def _page(self, query: PageQuery, also: _Also | None) -> tuple[DocumentPage, Any]:
+        """`page`, plus the value of the scalar `also` builds, computed in the same round trip."""
+        bound = self._filters(query)
+        extra_bound = also.filters if also is not None else _Bound()
+        params = {**bound.params, **extra_bound.params}
+
+        def columns() -> list[Any]:
+            total = select(func.count()).select_from(self.record).where(*bound.conditions).scalar_subquery()
+            return [total, also.build(extra_bound.conditions)] if also is not None else [total]
+
+        shape = (bound.shape, also.name if also is not None else None, extra_bound.shape)
         if query.limit != 0:
-            ids = select(self.record.id).where(*filters).order_by(self.record.id).offset(query.offset)
-            if query.limit is not None:
-                ids = ids.limit(query.limit)
-            statement = (
-                select(total, *extra, self.record.document).where(self._among(ids)).order_by(self.record.id)
-            )
-            rows = (await self._session.execute(statement)).all()
-            if rows:
-                return DocumentPage([row[-1] for row in rows], int(rows[0][0])), (
-                    rows[0][1] if extra else None
+
+            def build_page() -> Any:
+                ids = (
+                    select(self.record.id)
+                    .where(*bound.conditions)
+                    .order_by(self.record.id)
+                    .offset(bindparam("offset"))
                 )
-        counted = (await self._session.execute(select(total, *extra))).one()
-        return DocumentPage([], int(counted[0])), (counted[1] if extra else None)
+                if query.limit is not None:
+                    ids = ids.limit(bindparam("limit"))
+                return (
+                    select(*columns(), self.record.document).where(self._among(ids)).order_by(self.record.id)
+                )
+
+            statement = self._statement(("page", shape, query.limit is None), build_page)
+            paging = {"offset": query.offset, **({"limit": query.limit} if query.limit is not None else {})}
+            rows = (await self._session.execute(statement, {**params, **paging})).all()
+            if rows:
+                extra_value = rows[0][1] if also is not None else None
+                return DocumentPage([row[-1] for row in rows], int(rows[0][0])), extra_value
+        counting = self._statement(("totals", shape), lambda: select(*columns()))
+        counted = (await self._session.execute(counting, params)).one()
+        return DocumentPage([], int(counted[0])), (counted[1] if also is not None else None)
 
     async def records(self, query: PageQuery) -> Sequence[Record]:
         """The matching records themselves, in creation order (for services that work on the objects)."""
-        statement = (
-            select(self.record).where(*self._filters(query)).order_by(self.record.id).offset(query.offset)
-        )
+        bound = self._filters(query)
+        statement = select(self.record).where(*bound.conditions).order_by(self.record.id).offset(query.offset)
         if query.limit is not None:
             statement = statement.limit(query.limit)
-        found: Sequence[Record] = (await self._session.execute(statement)).scalars().all()
+        found: Sequence[Record] = (await self._session.execute(statement, bound.params)).scalars().all()
         return found
 
 
-def _pair_in(left: Any, right: Any, pairs: Collection[tuple[str, str]]) -> ColumnElement[bool]:
-    if not pairs:
-        return false()
+def _pair_in(bound: _Bound, name: str, left: Any, right: Any, pairs: Collection[tuple[str, str]]) -> None:
+    """Add `(left, right) IN pairs` to `bound` (upper-cased, as the columns hold them)."""
     normalised = sorted({(ci_key(country), ci_key(party)) for country, party in pairs})
-    if len(normalised) == 1:
+    if not normalised:
+        bound.add((name, 0), false())
+    elif len(normalised) == 1:
         ((country, party),) = normalised
-        return and_(left == country, right == party)
-    return tuple_(left, right).in_(normalised)
+        condition = and_(left == bindparam(f"{name}_country"), right == bindparam(f"{name}_party"))
+        bound.add((name, 1), condition, **{f"{name}_country": country, f"{name}_party": party})
+    else:
+        condition = tuple_(left, right).in_(bindparam(f"{name}_pairs", expanding=True))
+        bound.add((name, 2), condition, **{f"{name}_pairs": normalised})
+
+
+def _any_unpublished(conditions: list[ColumnElement[bool]]) -> ColumnElement[bool]:
+    # Selecting only the id lets the planner answer from the listing index (with `SELECT *` SQLite may
+    # scan the table, documents and all, when statistics say `publish` is rarely selective).
+    unpublished = select(LocationRecord.id).where(*conditions, LocationRecord.publish == false())
+    return exists(unpublished).correlate(None)
 
 
 class LocationRepository(DocumentRepository[LocationRecord, Location]):
@@ -331,10 +409,14 @@ class LocationRepository(DocumentRepository[LocationRecord, Location]):
     def _extra_columns(self, model: Location) -> dict[str, Any]:
         return {"publish": model.publish}
 
-    def _visibility(self, visible_ids: Collection[int]) -> ColumnElement[bool]:
+    def _visibility(self, any_visible: bool) -> ColumnElement[bool]:
         # Public Locations are for everyone; unpublished ones only for the callers given their ids.
         published = LocationRecord.publish == true()
-        return or_(published, LocationRecord.id.in_(visible_ids)) if visible_ids else published
+        return (
+            or_(published, LocationRecord.id.in_(bindparam("visible", expanding=True)))
+            if any_visible
+            else published
+        )
 
     async def visible_page(
         self, query: PageQuery, visible: Callable[[], Awaitable[Collection[int]]]
@@ -346,13 +428,7 @@ class LocationRepository(DocumentRepository[LocationRecord, Location]):
         usual list GET, where none do, costs one statement.
         """
         public = replace(query, visible_ids=())
-        # Selecting only the id lets the planner answer from the listing index (with `SELECT *` SQLite
-        # may scan the table, documents and all, when statistics say `publish` is rarely selective).
-        hidden = exists(
-            select(LocationRecord.id).where(
-                *self._filters(replace(query, visible_ids=None)), LocationRecord.publish == false()
-            )
-        ).correlate(None)
+        hidden = _Also("hidden", self._filters(replace(query, visible_ids=None)), _any_unpublished)
         page, any_hidden = await self._page(public, hidden)
         if not any_hidden:
             return page
@@ -361,13 +437,13 @@ class LocationRepository(DocumentRepository[LocationRecord, Location]):
 
     async def unpublished(self, owner: Owner = None) -> Sequence[LocationRecord]:
         """The Locations with `publish: false`: few, and the only ones whose audience needs working out."""
-        query = PageQuery(owner=owner)
+        bound = self._filters(PageQuery(owner=owner))
         statement = (
             select(LocationRecord)
-            .where(*self._filters(query), LocationRecord.publish == false())
+            .where(*bound.conditions, LocationRecord.publish == false())
             .order_by(LocationRecord.id)
         )
-        return (await self._session.execute(statement)).scalars().all()
+        return (await self._session.execute(statement, bound.params)).scalars().all()
 
 
 class TariffRepository(DocumentRepository[TariffRecord, Tariff]):
