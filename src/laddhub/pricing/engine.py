@@ -16,26 +16,31 @@ The algorithm (digest §8.8, interpretations in docs/pricing.md):
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
+from collections.abc import Sequence
 from datetime import datetime
 from decimal import ROUND_CEILING, Decimal
 from functools import cache
 from itertools import pairwise
-from operator import sub
+from operator import eq, le
 from zoneinfo import ZoneInfo
 
 from laddhub.pricing.compiled import CompiledComponent, CompiledTariff, compile_tariff
 from laddhub.pricing.diagnostics import PricingWarning
 from laddhub.pricing.result import KWH_PER_WH, PricingResult, RecordTuple, StepExtras, Totals
 from laddhub.pricing.rounding import CENTS_HALF_UP, MoneyRounding
-from laddhub.pricing.session_periods import (
-    RESERVATION,
-    OrderedPeriods,
-    PeriodFacts,
-    ordered_periods,
-    period_facts,
-)
 from laddhub.pricing.tariff import ZERO, Dimension, Price, Tariff
-from laddhub.pricing.timeline import US_PER_HOUR, US_PER_SECOND, PeriodKind, Timeline, iso, to_us
+from laddhub.pricing.timeline import (
+    EPOCH,
+    MICROSECOND,
+    US_PER_HOUR,
+    US_PER_SECOND,
+    Period,
+    PeriodKind,
+    Timeline,
+    from_us,
+    iso,
+    to_us,
+)
 
 _CHARGING = PeriodKind.CHARGING
 _PARKING = PeriodKind.PARKING
@@ -155,20 +160,19 @@ def _walk(
 ) -> tuple[_Sums, Decimal, None]:
     """Walk the periods slice by slice and book each into the sums (and into `records` when given).
 
-    The walk moves from window to window: a window is a stretch of time and energy over which the
-    local-time, duration and kWh masks are constant. A period inside the current window is one slice; one
-    that crosses a window's edge is cut there. Without `records`, consecutive slices of one activity under
-    one mask are booked as one run (the prices are the same, and booking is where the time goes), and the
-    periods that follow inside the window with the same activity and current/power bracket are added to
-    the run at once.
+    Without `records`, consecutive slices of one activity under one mask are booked as one run: the
+    prices are the same, and booking is where the time goes.
     """
     session_start = to_us(timeline.start)
-    ordered = ordered_periods(timeline, session_start, warnings)
-    starts, ends, periods = ordered.starts, ordered.ends, ordered.periods
+    starts, ends, periods, latest_end = _ordered_periods(timeline, session_start, warnings)
     _check_validity(compiled.tariff, timeline, warnings)
+    charging_origin = next(
+        (a for a, period in zip(starts, periods, strict=True) if period.kind is not _RESERVATION),
+        session_start,
+    )
     if periods:
         first_us = min(starts[0], session_start)
-        last_us = max(ordered.latest_end, first_us + 1)
+        last_us = max(latest_end, first_us + 1)
     else:
         first_us, last_us = session_start, session_start + 1
     if compiled.has_local_time:
@@ -176,32 +180,32 @@ def _walk(
         warnings.extend(_dst_warning(note.kind, note.local, zone) for note in notes)
     else:
         seg_starts, seg_masks = [first_us], [compiled.all_mask]
-    facts = period_facts(compiled, ordered, warnings)
-    codes, energies, cumulative_kwh, brackets = (
-        facts.codes,
-        facts.energies,
-        facts.cumulative_kwh,
-        facts.brackets,
-    )
-    charging_origin = next(
-        (a for a, code in zip(starts, codes, strict=True) if code != RESERVATION), session_start
-    )
 
     sums = _Sums()
     expired = timeline.reservation_expired
     seg_count = len(seg_starts)
     dur_points, dur_masks = compiled.duration.breakpoints, compiled.duration.masks
     kwh_points, kwh_masks = compiled.kwh.breakpoints, compiled.kwh.masks
+    cur_points, cur_masks, cur_unknown = (
+        compiled.current.breakpoints,
+        compiled.current.masks,
+        compiled.current_unknown,
+    )
+    pow_points, pow_masks, pow_unknown = (
+        compiled.power.breakpoints,
+        compiled.power.masks,
+        compiled.power_unknown,
+    )
+    has_current, has_power = bool(cur_points), bool(pow_points)
     dur_count, kwh_count = len(dur_points), len(kwh_points)
     all_mask = compiled.all_mask
     merge = records is None
-    # Periods that follow each other can be added a window at a time: their starts, ends and cumulative
-    # energies rise, so a bisection finds the last one still inside the window.
-    batch = merge and ordered.in_order
+    derived = 0
     # The window in which the cached local-time/duration/kWh mask holds (empty until the first period).
     window_mask = 0
     valid_from, valid_until, valid_origin = _NEVER, -_NEVER, -1
     kwh_until = ZERO
+    cumulative = ZERO
     # The run being accumulated: its activity code (-1: none yet), mask, first slice and totals.
     run_code = -1
     run_mask = 0
@@ -209,95 +213,92 @@ def _walk(
     run_energy = ZERO
     run_first: _RunStart | None = None
 
-    index, count = 0, len(periods)
-    while index < count:
-        a, b, code = starts[index], ends[index], codes[index]
-        kwh_a, kwh_b = cumulative_kwh[index], cumulative_kwh[index + 1]
-        origin = session_start if code == RESERVATION else charging_origin
-        mask = all_mask if brackets is None else brackets[index]
-        if not (
+    for index, (a, b, period) in enumerate(zip(starts, ends, periods, strict=True)):
+        kind = period.kind
+        code = 0 if kind is _CHARGING else 1 if kind is _PARKING else 2
+        energy = period.energy_kwh
+        if energy < 0:
+            warnings.append(
+                PricingWarning(
+                    "ENERGY_DECREASING",
+                    f"period {index} reports {energy} kWh (energy going down); it is billed as 0 kWh",
+                )
+            )
+            energy = ZERO
+        if code == 2:
+            origin = session_start
+            energy = ZERO
+        else:
+            origin = charging_origin
+        current, power = period.current_a, period.power_kw
+        mask = all_mask
+        if has_current:
+            mask &= cur_unknown if current is None else cur_masks[bisect_right(cur_points, current)]
+        if has_power:
+            if power is None and energy and b > a:
+                # Unknown power under a power restriction: the period's average is the best estimate.
+                power = energy * US_PER_HOUR / (b - a)
+                derived += 1
+            mask &= pow_unknown if power is None else pow_masks[bisect_right(pow_points, power)]
+
+        # The common case: nothing changes inside the period, so it is one slice with one mask. The
+        # local-time, duration and kWh masks of the previous period still hold while the period stays
+        # inside the window [valid_from, valid_until) x [.., kwh_until] they were computed for.
+        end_kwh = cumulative + energy
+        slices: list[_Slice] | tuple[_Slice]
+        if (
             valid_from <= a < valid_until
             and b <= valid_until
-            and kwh_b < kwh_until
+            and end_kwh < kwh_until
             and origin == valid_origin
         ):
+            mask &= window_mask
+            if merge and mask == run_mask and code == run_code:
+                # Same prices as the run being accumulated: just add to it (the bulk of all periods).
+                run_duration += b - a
+                run_energy += energy
+                cumulative = end_kwh
+                continue
+            slices = ((a, b, cumulative, energy, mask),)
+        else:
             seg = bisect_right(seg_starts, a) - 1 if seg_count > 1 else 0
             dur = bisect_right(dur_points, a - origin) if dur_count else 0
-            kwh = bisect_right(kwh_points, kwh_a) if kwh_count else 0
+            kwh = bisect_right(kwh_points, cumulative) if kwh_count else 0
             next_seg = seg_starts[seg + 1] if seg + 1 < seg_count else _NEVER
             next_dur = origin + dur_points[dur] if dur < dur_count else _NEVER
             next_kwh = kwh_points[kwh] if kwh < kwh_count else _NO_KWH_LIMIT
-            if next_seg < b or next_dur < b or next_kwh < kwh_b:
-                # The period crosses an edge: cut it there and book the slices one by one.
-                for start, end, kwh_start, slice_energy, slice_mask in _cut_period(
-                    compiled, a, b, origin, kwh_a, energies[index], mask, seg_starts, seg_masks
-                ):
-                    if merge and slice_mask == run_mask and code == run_code:
-                        run_duration += end - start
-                        run_energy += slice_energy
-                        continue
-                    if run_first is not None:
-                        _book(
-                            compiled,
-                            sums,
-                            records,
-                            run_code,
-                            run_mask,
-                            expired,
-                            run_duration,
-                            run_energy,
-                            run_first,
-                        )
-                    run_code, run_mask = code, slice_mask
-                    run_duration, run_energy = end - start, slice_energy
-                    run_first = _run_start(ordered, facts, index, start, kwh_start, origin)
-                index += 1
-                continue
-            window_mask = seg_masks[seg] & dur_masks[dur] & kwh_masks[kwh]
-            valid_from = max(seg_starts[seg], origin + dur_points[dur - 1] if dur else -_NEVER)
-            valid_until, kwh_until, valid_origin = min(next_seg, next_dur), next_kwh, origin
+            if next_seg >= b and next_dur >= b and next_kwh >= end_kwh:
+                window_mask = seg_masks[seg] & dur_masks[dur] & kwh_masks[kwh]
+                valid_from = max(seg_starts[seg], origin + dur_points[dur - 1] if dur else -_NEVER)
+                valid_until, kwh_until, valid_origin = min(next_seg, next_dur), next_kwh, origin
+                slices = ((a, b, cumulative, energy, mask & window_mask),)
+            else:
+                slices = _cut_period(compiled, a, b, origin, cumulative, energy, mask, seg_starts, seg_masks)
+        cumulative = end_kwh
 
-        # The period lies inside the window: one slice under one mask.
-        mask &= window_mask
-        if merge and mask == run_mask and code == run_code:
-            joining = index
-        else:
+        for start, end, kwh_start, slice_energy, slice_mask in slices:
+            if merge and slice_mask == run_mask and code == run_code:
+                run_duration += end - start
+                run_energy += slice_energy
+                continue
             if run_first is not None:
                 _book(
                     compiled, sums, records, run_code, run_mask, expired, run_duration, run_energy, run_first
                 )
-            run_code, run_mask = code, mask
-            run_duration, run_energy = b - a, energies[index]
-            run_first = _run_start(ordered, facts, index, a, kwh_a, origin)
-            joining = index + 1
-        # The periods from `joining` to `last` have the run's prices (the bulk of all periods): this one when
-        # it did not start the run, and, when batching, every following one with the same activity and
-        # bracket that stays inside the window.
-        last = index + 1
-        if batch:
-            # The period itself is inside (by the check above, or by the fresh window's own bounds); the
-            # ones after it are inside while they start before, end by and stay under the window's limits.
-            stretch_end = facts.stretch_end(index)
-            last = min(
-                bisect_left(starts, valid_until, last, stretch_end),
-                bisect_right(ends, valid_until, last, stretch_end),
-                bisect_left(cumulative_kwh, kwh_until, last + 1, stretch_end + 1) - 1,
-            )
-        run_duration += sum(map(sub, ends[joining:last], starts[joining:last]))
-        run_energy = sum(energies[joining:last], run_energy)
-        index = last
+            run_code, run_mask = code, slice_mask
+            run_duration, run_energy = end - start, slice_energy
+            run_first = (index, kind, start, kwh_start, start - origin, current, power)
     if run_first is not None:
         _book(compiled, sums, records, run_code, run_mask, expired, run_duration, run_energy, run_first)
-    return sums, cumulative_kwh[-1], None
-
-
-def _run_start(
-    ordered: OrderedPeriods, facts: PeriodFacts, index: int, start: int, kwh_start: Decimal, origin: int
-) -> _RunStart:
-    """The first slice of a run, as the record of the run needs it."""
-    period = ordered.periods[index]
-    power = period.power_kw if facts.powers is None else facts.powers[index]
-    return (index, period.kind, start, kwh_start, start - origin, period.current_a, power)
+    if derived:
+        warnings.append(
+            PricingWarning(
+                "POWER_DERIVED",
+                f"{derived} period(s) had no power for the tariff's power restrictions; their average power "
+                "(energy / duration) was used",
+            )
+        )
+    return sums, cumulative, None
 
 
 def _book(
@@ -415,6 +416,89 @@ def _cut_period(
         )
         for (start, kwh_start), (end, kwh_end) in pairwise(bounds)
     ]
+
+
+def _ordered_periods(
+    timeline: Timeline, session_start: int, warnings: list[PricingWarning]
+) -> tuple[list[int], list[int], Sequence[Period], int]:
+    """Start µs, end µs and the periods themselves, sorted by start, and the latest end.
+
+    Periods usually follow each other inside the session: then every start is the previous end, one
+    conversion per period suffices and the checks compare whole lists at once. Anything else is sorted
+    and reported by `_checked`. Three lists rather than a tuple per period: the walk zips them, and the
+    garbage collector has fewer containers to track.
+    """
+    periods = timeline.periods
+    if not periods:
+        return [], [], periods, 0
+    ends = [(period.end - EPOCH) // MICROSECOND for period in periods]
+    if all(map(eq, [p.start for p in periods[1:]], [p.end for p in periods[:-1]])):
+        starts = [to_us(periods[0].start)]
+        starts += ends[:-1]
+        in_order = True
+    else:
+        starts = [(period.start - EPOCH) // MICROSECOND for period in periods]
+        in_order = all(map(le, ends[:-1], starts[1:]))
+    session_end = to_us(timeline.end)
+    # Each start at or after the previous end and each end at or after its start: the ends rise, so the
+    # first start and the last end are the extremes to compare with the session.
+    if in_order and all(map(le, starts, ends)) and starts[0] >= session_start and ends[-1] <= session_end:
+        return starts, ends, periods, ends[-1]
+    items = _checked(
+        list(zip(starts, ends, periods, range(len(periods)), strict=True)),
+        timeline,
+        session_start,
+        session_end,
+        warnings,
+    )
+    starts = [a for a, _, _, _ in items]
+    ends = [b for _, b, _, _ in items]
+    return starts, ends, [period for _, _, period, _ in items], max(ends)
+
+
+def _checked(
+    items: list[tuple[int, int, Period, int]],
+    timeline: Timeline,
+    session_start: int,
+    session_end: int,
+    warnings: list[PricingWarning],
+) -> list[tuple[int, int, Period, int]]:
+    """Sort suspicious periods and say what was wrong with them."""
+    if any(later[0] < earlier[0] for earlier, later in pairwise(items)):
+        warnings.append(
+            PricingWarning(
+                "PERIODS_OUT_OF_ORDER", "periods are not in time order; they were priced sorted by start"
+            )
+        )
+        items = sorted(items, key=lambda item: item[0])
+    fixed: list[tuple[int, int, Period, int]] = []
+    previous_end: int | None = None
+    for a, b, period, index in items:
+        if b < a:
+            warnings.append(
+                PricingWarning(
+                    "PERIOD_ENDS_BEFORE_START", f"period {index} ends before it starts; priced as empty"
+                )
+            )
+            b = a
+        if a < session_start or b > session_end:
+            warnings.append(
+                PricingWarning(
+                    "PERIOD_OUTSIDE_SESSION",
+                    f"period {index} ({iso(from_us(a))} to {iso(from_us(b))}) lies partly outside the "
+                    f"session ({iso(timeline.start)} to {iso(timeline.end)}); it is priced as reported",
+                )
+            )
+        if previous_end is not None and a < previous_end:
+            warnings.append(
+                PricingWarning(
+                    "PERIODS_OVERLAP",
+                    f"period {index} starts before the previous one ends; both are priced in full",
+                )
+            )
+        previous_end = b if previous_end is None else max(previous_end, b)
+        fixed.append((a, b, period, index))
+    return fixed
 
 
 def _check_validity(tariff: Tariff, timeline: Timeline, warnings: list[PricingWarning]) -> None:

@@ -1,5 +1,6 @@
-"""The engine's walk takes shortcuts (whole windows of periods at once, cached local days); these tests hold
-them to the plain slice-by-slice reading: ordering, breakdowns and the session's last instant."""
+"""The walk's shortcuts (runs of equal prices, cached local days, a fast path for well-ordered periods) held
+to the plain reading: the report order of periods, the breakdown against the totals, the session's last
+instant and the step_size round-ups of a slice."""
 
 from __future__ import annotations
 
