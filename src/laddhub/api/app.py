@@ -10,7 +10,7 @@ import httpx
 from fastapi import FastAPI
 
 from laddhub import __version__
-from laddhub.api import admin, admin_chargers, versions
+from laddhub.api import admin, admin_chargers, admin_outbox, versions
 from laddhub.api.context import Clock, NodeContext, utc_now
 from laddhub.api.errors import install_error_handlers
 from laddhub.api.middleware import RequestIdMiddleware, TrailingSlashMiddleware
@@ -82,6 +82,7 @@ def create_app(
     app.include_router(hubclientinfo.router)
     app.include_router(admin.router)
     app.include_router(admin_chargers.router)
+    app.include_router(admin_outbox.router)
     app.include_router(commands.router)
     app.include_router(chargingprofiles.router)
     app.include_router(charging_preferences.router)
