@@ -1,6 +1,6 @@
 """GET-all throughput of the CPO Locations Sender on SQLite and PostgreSQL.
 
-Loads 10,000 Locations (30,000 EVSEs, 45,000 connectors; generated deterministically) into a fresh
+Loads 10,000 Locations (30,000 EVSEs, 40,000 connectors; generated deterministically) into a fresh
 database through the same import use case as `laddhub cpo import`, then, as a registered eMSP, walks the
 whole list with `limit=100` by following the `Link` headers, through the real application in process
 (httpx's ASGI transport: routing, authentication, paging, visibility and serialisation included; no
