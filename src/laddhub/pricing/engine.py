@@ -217,7 +217,7 @@ def _walk(
         kind = period.kind
         code = 0 if kind is _CHARGING else 1 if kind is _PARKING else 2
         energy = period.energy_kwh
-        if energy < 0:
+        if energy < ZERO:
             warnings.append(
                 PricingWarning(
                     "ENERGY_DECREASING",
@@ -529,7 +529,9 @@ def _slice_bounds(
     """
     span = b - a
     bounds = [(a, kwh_a)]
-    for at, kwh in sorted(cuts, key=lambda cut: (cut[0], cut[1] is not None, cut[1] or ZERO)):
+    if len(cuts) > 1:
+        cuts.sort(key=lambda cut: (cut[0], cut[1] is not None, cut[1] or ZERO))
+    for at, kwh in cuts:
         if kwh is None:
             # Interpolated energy is kept to the µWh: exact enough for any meter, and short enough that
             # every product with a price stays exact, so a half cent is still a half cent when rounded.
