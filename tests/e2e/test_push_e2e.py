@@ -3,28 +3,24 @@ an eMSP outage and across a CPO killed with SIGKILL in the middle of delivering.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
 import signal
 import time
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
-from laddhub.services.cpo_data import CpoParties
-from laddhub.services.cpo_locations import LocationRef, patch_location, put_location, set_evse_status
-from laddhub.store.database import create_engine, session_factory
-from laddhub.store.uow import UnitOfWorkFactory
 from tests.e2e.nodes import NodeProcess
 from tests.e2e.slow_link import SlowLink
 from tests.unit.ocpi import builders
 
 pytestmark = pytest.mark.e2e
 
+ADMIN_TOKEN = "e2e-admin-token"
 # Small delays so that retries, polls and lease expiries happen within seconds.
 FAST = {
     "LADDHUB_PUSH_POLL_INTERVAL_S": "0.2",
@@ -33,31 +29,21 @@ FAST = {
     "LADDHUB_PARTNER_TIMEOUT_S": "2",
     "LADDHUB_PUSH_LEASE_S": "4",
     "LADDHUB_LOG_LEVEL": "INFO",
+    "LADDHUB_ADMIN_TOKEN": ADMIN_TOKEN,
 }
 STATUSES = ("AVAILABLE", "CHARGING", "BLOCKED", "RESERVED", "OUTOFORDER", "INOPERATIVE")
 
 
 class BackOffice:
-    """The CPO operator changing its data through the CPO's use cases, in the CPO node's database.
-
-    The node's push worker finds these changes by polling, as it finds those of any other process.
-    """
+    """The CPO operator changing its data through the CPO node's admin API."""
 
     def __init__(self, cpo: NodeProcess) -> None:
-        self._url = cpo.env["LADDHUB_DATABASE_URL"]
-        self._parties = CpoParties((("NL", "CPO"),))
+        self._base = cpo.base_url + "/admin"
 
-    def _run(self, change: Callable[..., Any]) -> None:
-        async def go() -> None:
-            engine = create_engine(self._url)
-            try:
-                async with UnitOfWorkFactory(session_factory(engine))() as uow:
-                    await change(uow, self._parties, now=datetime.now(UTC))
-                    await uow.commit()
-            finally:
-                await engine.dispose()
-
-        asyncio.run(go())
+    def _send(self, method: str, path: str, body: dict[str, Any]) -> None:
+        headers = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+        response = httpx.request(method, self._base + path, json=body, headers=headers, timeout=10)
+        assert response.status_code in (200, 201), response.text
 
     def create_location(self, location_id: str, evses: int = 2) -> None:
         body = builders.location(
@@ -66,15 +52,13 @@ class BackOffice:
             id=location_id,
             evses=[builders.evse(uid=f"{location_id}-E{n}", evse_id=None) for n in range(1, evses + 1)],
         )
-        self._run(lambda uow, parties, now: put_location(uow, parties, body, now=now))
+        self._send("PUT", f"/locations/{location_id}", body)
 
     def set_status(self, location_id: str, evse_uid: str, status: str) -> None:
-        ref = LocationRef(location_id)
-        self._run(lambda uow, parties, now: set_evse_status(uow, parties, ref, evse_uid, status, now=now))
+        self._send("PUT", f"/locations/{location_id}/evses/{evse_uid}/status", {"status": status})
 
     def rename(self, location_id: str, name: str) -> None:
-        ref = LocationRef(location_id)
-        self._run(lambda uow, parties, now: patch_location(uow, parties, ref, {"name": name}, now=now))
+        self._send("PATCH", f"/locations/{location_id}", {"name": name})
 
 
 def documents(node: NodeProcess, *, copies: bool) -> dict[str, Any]:
