@@ -3,13 +3,15 @@
 The CDRs are generated (deterministically) in chunks; only the pricing is timed. Each session runs under
 one of a few multi-element tariffs with time-of-day, weekday and kWh restrictions, has 10-50 charging
 periods with varying power, and usually ends with parking. Run: `.venv/bin/python benchmarks/pricing.py`
-(`--cdrs N` to change the count, `--profile` to print the hottest functions).
+(`--cdrs N` to change the count, `--profile` to print the hottest functions, `--fingerprint` to hash every
+result so that a faster engine can be shown to price exactly as before).
 """
 
 from __future__ import annotations
 
 import argparse
 import cProfile
+import hashlib
 import json
 import pstats
 import random
@@ -122,13 +124,19 @@ def session(rng: random.Random) -> Timeline:
     return Timeline(start, cursor, tuple(periods))
 
 
-def run(total: int, seed: int) -> dict[str, float]:
+def run(total: int, seed: int, *, fingerprint: bool = False) -> dict[str, float | str]:
+    """Price `total` generated CDRs; only the pricing is timed.
+
+    With `fingerprint`, every CDR is priced a second time, untimed, and a SHA-256 of all exact totals,
+    clamps and warnings is reported: an optimisation of the engine must leave it unchanged.
+    """
     rng = random.Random(seed)
     compiled: list[CompiledTariff] = [compile_tariff(t) for t in tariffs()]
     priced = 0
     periods = 0
     elapsed = 0.0
     checksum = Decimal(0)
+    digest = hashlib.sha256()
     while priced < total:
         size = min(CHUNK, total - priced)
         work = [(rng.choice(compiled), session(rng), rng.choice(ZONES)) for _ in range(size)]
@@ -138,7 +146,11 @@ def run(total: int, seed: int) -> dict[str, float]:
             checksum += price_timeline(tariff, timeline, zone).totals.total_cost.excl_vat
         elapsed += clock.perf_counter() - began
         priced += size
-    return {
+        if fingerprint:
+            for tariff, timeline, zone in work:
+                result = price_timeline(tariff, timeline, zone)
+                digest.update(repr((result.exact_totals, result.clamped, result.warnings)).encode())
+    figures: dict[str, float | str] = {
         "cdrs": priced,
         "periods": periods,
         "seconds": round(elapsed, 3),
@@ -146,6 +158,9 @@ def run(total: int, seed: int) -> dict[str, float]:
         "periods_per_s": round(periods / elapsed),
         "checksum_excl_vat": float(checksum),
     }
+    if fingerprint:
+        figures["fingerprint"] = digest.hexdigest()
+    return figures
 
 
 def main() -> None:
@@ -153,13 +168,16 @@ def main() -> None:
     parser.add_argument("--cdrs", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=4)
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument(
+        "--fingerprint", action="store_true", help="also hash every result (priced again, untimed)"
+    )
     args = parser.parse_args()
     if args.profile:
         profiler = cProfile.Profile()
         figures = profiler.runcall(run, args.cdrs, args.seed)
         pstats.Stats(profiler).sort_stats("tottime").print_stats(15)
     else:
-        figures = run(args.cdrs, args.seed)
+        figures = run(args.cdrs, args.seed, fingerprint=args.fingerprint)
     print(f"priced {figures['cdrs']} CDRs ({figures['periods']} periods) in {figures['seconds']} s")
     print(f"{figures['cdrs_per_s']} CDRs/s, {figures['periods_per_s']} periods/s on one core")
     print(json.dumps(figures))
