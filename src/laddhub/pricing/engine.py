@@ -567,7 +567,7 @@ def _apply_step_sizes(sums: _Sums) -> StepExtras:
         step = component.component.step_size
         if step > 0 and total > 0:
             unit = KWH_PER_WH * step
-            extra = (total / unit).to_integral_value(rounding=ROUND_CEILING) * unit - total
+            extra = (total / unit).to_integral_value(ROUND_CEILING) * unit - total
             if extra:
                 extras.energy[position] = extra
                 sums.add_energy(component, extra)
@@ -678,17 +678,18 @@ def _rounded(exact: Totals, rounding: MoneyRounding) -> Totals:
             return zero
         return Price(excl.quantize(quantum, mode), None if incl is None else incl.quantize(quantum, mode))
 
+    # In field order; positional because a dozen keyword arguments cost more than the rounding itself.
     return Totals(
-        total_cost=money(exact.total_cost),
-        total_fixed_cost=money(exact.total_fixed_cost),
-        total_energy=exact.total_energy,
-        total_energy_cost=money(exact.total_energy_cost),
-        total_time=exact.total_time,
-        total_time_cost=money(exact.total_time_cost),
-        total_parking_time=exact.total_parking_time,
-        total_parking_cost=money(exact.total_parking_cost),
-        total_reservation_time=exact.total_reservation_time,
-        total_reservation_cost=money(exact.total_reservation_cost),
+        money(exact.total_cost),
+        money(exact.total_fixed_cost),
+        exact.total_energy,
+        money(exact.total_energy_cost),
+        exact.total_time,
+        money(exact.total_time_cost),
+        exact.total_parking_time,
+        money(exact.total_parking_cost),
+        exact.total_reservation_time,
+        money(exact.total_reservation_cost),
     )
 
 
