@@ -326,7 +326,7 @@ def _book(
         if code != 2:
             sums.last_session = code
     elif duration > 0:
-        sums.unpriced[code] += Decimal(duration) / US_PER_HOUR
+        sums.unpriced[code] += duration / _US_PER_HOUR
     if code != 2 and (energy or code == 0):
         if energy_comp is not None:
             sums.add_energy(energy_comp, energy)
@@ -637,11 +637,11 @@ def _totals(compiled: CompiledTariff, sums: _Sums, total_energy: Decimal) -> tup
             total_fixed_cost=_price(fixed_excl, fixed_incl),
             total_energy=total_energy,
             total_energy_cost=_price(energy_excl, energy_incl),
-            total_time=_per_hour(Decimal(charging_us + parking_us)),
+            total_time=_per_hour(charging_us + parking_us),
             total_time_cost=_price(time_excl, time_incl),
-            total_parking_time=_per_hour(Decimal(parking_us)),
+            total_parking_time=_per_hour(parking_us),
             total_parking_cost=_price(parking_excl, parking_incl),
-            total_reservation_time=_per_hour(Decimal(reservation_us)),
+            total_reservation_time=_per_hour(reservation_us),
             total_reservation_cost=_price(reservation_excl, reservation_incl),
         ),
         tuple(clamped),
