@@ -177,7 +177,8 @@ def _walk(
         first_us, last_us = session_start, session_start + 1
     if compiled.has_local_time:
         seg_starts, seg_masks, notes = compiled.segments(zone, first_us, last_us)
-        warnings.extend(_dst_warning(note.kind, note.local, zone) for note in notes)
+        if notes:
+            warnings.extend(_dst_warning(note.kind, note.local, zone) for note in notes)
     else:
         seg_starts, seg_masks = [first_us], [compiled.all_mask]
 
@@ -230,9 +231,10 @@ def _walk(
             energy = ZERO
         else:
             origin = charging_origin
-        current, power = period.current_a, period.power_kw
+        power = period.power_kw
         mask = all_mask
         if has_current:
+            current = period.current_a
             mask &= cur_unknown if current is None else cur_masks[bisect_right(cur_points, current)]
         if has_power:
             if power is None and energy and b > a:
@@ -287,7 +289,7 @@ def _walk(
                 )
             run_code, run_mask = code, slice_mask
             run_duration, run_energy = end - start, slice_energy
-            run_first = (index, kind, start, kwh_start, start - origin, current, power)
+            run_first = (index, kind, start, kwh_start, start - origin, period.current_a, power)
     if run_first is not None:
         _book(compiled, sums, records, run_code, run_mask, expired, run_duration, run_energy, run_first)
     if derived:
