@@ -392,18 +392,18 @@ def _cut_period(
     kwh_points, kwh_masks = compiled.kwh.breakpoints, compiled.kwh.masks
     # The boundaries strictly inside the period; a kWh threshold is crossed where the period's energy,
     # spread evenly over its time, reaches it.
-    cuts: list[tuple[int, Decimal | None]] = [
-        (instant, None) for instant in seg_starts[bisect_right(seg_starts, a) : bisect_left(seg_starts, b)]
-    ]
-    cuts += [
-        (origin + point, None)
-        for point in dur_points[bisect_right(dur_points, a - origin) : bisect_left(dur_points, b - origin)]
-    ]
+    # (Plain loops: there are rarely more than one or two cuts.)
+    cuts: list[tuple[int, Decimal | None]] = []
+    for instant in seg_starts[bisect_right(seg_starts, a) : bisect_left(seg_starts, b)]:
+        cuts.append((instant, None))
+    for point in dur_points[bisect_right(dur_points, a - origin) : bisect_left(dur_points, b - origin)]:
+        cuts.append((origin + point, None))
     if energy > 0:
         crossed = kwh_points[
             bisect_right(kwh_points, cumulative) : bisect_left(kwh_points, cumulative + energy)
         ]
-        cuts += [(a + int((b - a) * (threshold - cumulative) / energy), threshold) for threshold in crossed]
+        for threshold in crossed:
+            cuts.append((a + int((b - a) * (threshold - cumulative) / energy), threshold))
     bounds = _slice_bounds(a, b, cumulative, energy, cuts)
     return [
         (
