@@ -604,9 +604,9 @@ def _warn_unpriced(compiled: CompiledTariff, sums: _Sums, warnings: list[Pricing
         warnings.append(PricingWarning("UNPRICED_DIMENSION", message))
 
 
-def _per_hour(value: Decimal | int) -> Decimal:
-    """µs (or Σ µs x price) as hours; exactly `ZERO` when nothing was used, which needs no division."""
-    return value / _US_PER_HOUR if value else ZERO
+def _hours(us: int) -> Decimal:
+    """Microseconds as hours; exactly `ZERO` when nothing was used, which needs no division."""
+    return us / _US_PER_HOUR if us else ZERO
 
 
 def _price(excl: Decimal, incl: Decimal) -> Price:
@@ -616,8 +616,8 @@ def _price(excl: Decimal, incl: Decimal) -> Price:
 
 def _totals(compiled: CompiledTariff, sums: _Sums, total_energy: Decimal) -> tuple[Totals, tuple[str, ...]]:
     energy_excl, energy_incl = sums.energy_excl, sums.energy_incl
-    time_excl, parking_excl, reservation_excl = map(_per_hour, sums.time_excl)
-    time_incl, parking_incl, reservation_incl = map(_per_hour, sums.time_incl)
+    time_excl, parking_excl, reservation_excl = [v / _US_PER_HOUR if v else ZERO for v in sums.time_excl]
+    time_incl, parking_incl, reservation_incl = [v / _US_PER_HOUR if v else ZERO for v in sums.time_incl]
     fixed = sums.flat[0]
     fixed_excl, fixed_incl = (fixed.unit_excl, fixed.unit_incl) if fixed is not None else (ZERO, ZERO)
     reservation_flat = sums.flat[1]
@@ -639,11 +639,11 @@ def _totals(compiled: CompiledTariff, sums: _Sums, total_energy: Decimal) -> tup
             total_fixed_cost=_price(fixed_excl, fixed_incl),
             total_energy=total_energy,
             total_energy_cost=_price(energy_excl, energy_incl),
-            total_time=_per_hour(charging_us + parking_us),
+            total_time=_hours(charging_us + parking_us),
             total_time_cost=_price(time_excl, time_incl),
-            total_parking_time=_per_hour(parking_us),
+            total_parking_time=_hours(parking_us),
             total_parking_cost=_price(parking_excl, parking_incl),
-            total_reservation_time=_per_hour(reservation_us),
+            total_reservation_time=_hours(reservation_us),
             total_reservation_cost=_price(reservation_excl, reservation_incl),
         ),
         tuple(clamped),
