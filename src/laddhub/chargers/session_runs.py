@@ -221,6 +221,7 @@ class SessionRuns:
         at: datetime,
         *,
         final: bool = False,
+        reservation_expired: bool | None = None,
         changes: dict[str, Any] | None = None,
     ) -> Session:
         """Report the session up to `at`: energy, cost so far and the periods that closed (all, if final)."""
@@ -244,13 +245,24 @@ class SessionRuns:
                 update={"charging_periods": [*session.charging_periods, *periods[run.published_periods :]]}
             )
             fields.setdefault("kwh", energy_at(run.readings, at).quantize(VOLUME_PLACES))
-            fields.setdefault("total_cost", reported_cost(so_far, tariff, zone, at, expired=final))
+            fields.setdefault(
+                "total_cost",
+                reported_cost(
+                    so_far,
+                    tariff,
+                    zone,
+                    at,
+                    expired=final if reservation_expired is None else reservation_expired,
+                ),
+            )
             new_periods = closed[run.published_periods :]
             run.published_periods = max(run.published_periods, len(closed))
         run.last_progress_at = self.clock()
         return await change_session(uow, session, fields, closed_periods=new_periods, now=self.clock())
 
-    async def issue_cdr(self, uow: UnitOfWork, charger: Charger, session: Session) -> None:
+    async def issue_cdr(
+        self, uow: UnitOfWork, charger: Charger, session: Session, *, reservation_expired: bool | None = None
+    ) -> None:
         """The CDR of the finished session, under the tariff and at the location of its start."""
         run = charger.run
         if run.tariff is None:
@@ -262,6 +274,7 @@ class SessionRuns:
             CdrLocation.model_validate(run.cdr_location),
             ZoneInfo(run.time_zone),
             now=self.clock(),
+            reservation_expired=reservation_expired,
         )
 
     # --- starting, charging and ending sessions --------------------------------------------------------
@@ -444,10 +457,14 @@ class SessionRuns:
         run = charger.run
         await self._mark_reservation(uow, run, status)
         if any(r.activity is Activity.RESERVED for r in run.readings):
+            # Only an expiry is billed with the RESERVATION_EXPIRES elements; a cancellation is not a no-show.
+            expired = status is ReservationStatus.EXPIRED
             ended = {"status": SessionStatus.COMPLETED, "end_date_time": at}
-            session = await self.progress(uow, charger, at, final=True, changes=ended)
+            session = await self.progress(
+                uow, charger, at, final=True, reservation_expired=expired, changes=ended
+            )
             if cdr and run.tariff is not None and prices_reservations(Tariff.model_validate(run.tariff)):
-                await self.issue_cdr(uow, charger, session)
+                await self.issue_cdr(uow, charger, session, reservation_expired=expired)
         else:
             session = await self.stored_session(uow, charger)
             invalid = {"status": SessionStatus.INVALID, "end_date_time": at}

@@ -137,12 +137,16 @@ def build_cdr(
     cdr_id: str,
     last_updated: datetime,
     end_date_time: datetime | None = None,
+    reservation_expired: bool | None = None,
     rounding: MoneyRounding = CENTS_HALF_UP,
 ) -> tuple[CDR, PricingResult]:
     """The CDR of a finished session, priced under `tariff` in `zone`, and the pricing result behind it.
 
     `last_updated` is the CDR's creation time (the engine never reads a clock). The session's
     `end_date_time` is used unless `end_date_time` is given; a session without either cannot be billed.
+    `reservation_expired` says whether an unused reservation expired (priced by RESERVATION_EXPIRES
+    elements) or was cancelled (priced as a reservation only); the periods alone cannot tell the two apart,
+    so without it a reservation that never turned into charging is taken to have expired.
     """
     end = end_date_time or session.end_date_time
     if end is None:
@@ -152,7 +156,9 @@ def build_cdr(
         source.timeline.start,
         end,
         source.timeline.periods,
-        reservation_expired=source.timeline.reservation_expired,
+        reservation_expired=source.timeline.reservation_expired
+        if reservation_expired is None
+        else reservation_expired and source.timeline.reservation_expired,
     )
     result = price_timeline(tariff_from_ocpi(tariff), timeline, zone, rounding=rounding)
     totals = result.totals

@@ -149,6 +149,7 @@ async def issue_cdr(
     zone: ZoneInfo,
     *,
     now: datetime,
+    reservation_expired: bool | None = None,
 ) -> CDR | None:
     """Build, store and POST the CDR of a finished session (its id is the session's id).
 
@@ -169,6 +170,7 @@ async def issue_cdr(
         zone,
         cdr_id=session.id,
         last_updated=now,
+        reservation_expired=reservation_expired,
     )
     await uow.cdrs.upsert(cdr, partner_id=None, now=now)
     group = session_group(session.country_code, session.party_id, session.id)

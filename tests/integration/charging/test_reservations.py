@@ -137,7 +137,7 @@ async def test_a_reservation_under_a_tariff_without_reservation_prices_ends_with
         assert await world.cdrs() == []
 
 
-async def test_cancel_reservation_by_the_emsp_ends_it_and_bills_the_reserved_time(
+async def test_cancel_reservation_by_the_emsp_bills_the_reserved_time_without_the_expiry_fee(
     backend: str, tmp_path: Path
 ) -> None:
     async with charging_world(backend, tmp_path) as world:
@@ -153,7 +153,11 @@ async def test_cancel_reservation_by_the_emsp_ends_it_and_bills_the_reserved_tim
         [session] = await world.sessions()
         assert session.status.value == "COMPLETED"
         [cdr] = await world.cdrs()
+        # Ten reserved seconds, rounded up to the 10-minute step at 2.00/h; a cancellation is not an expiry,
+        # so tariff 17's 4.00 expiry fee is not billed.
         assert cdr.total_reservation_cost is not None
+        assert (cdr.total_cost.excl_vat, cdr.total_cost.incl_vat) == (Decimal("0.33"), Decimal("0.40"))
+        assert cdr.total_reservation_cost.excl_vat == Decimal("0.33")
         assert await world.evse_status("E1") == "AVAILABLE"
         again = await world.command(
             "CANCEL_RESERVATION", {"response_url": "http://msp.test/results/CANCEL/2", "reservation_id": "R1"}
