@@ -92,7 +92,7 @@ def _merge_patch(old: dict[str, Any], new: dict[str, Any], appended: frozenset[s
 
 async def publish(uow: UnitOfWork, change: Change, *, now: datetime) -> int:
     """Write the change to the outbox of every partner that should receive it; return how many."""
-    partners = await uow.partners.by_status(REGISTERED)
+    partners = await uow.partners.registered()
     targets = receivers(partners, change)
     for partner in targets:
         await _enqueue(uow, partner.id, change, now)
@@ -116,6 +116,10 @@ async def _enqueue(uow: UnitOfWork, partner_id: int, change: Change, now: dateti
                 )
                 .order_by(OutboxRecord.id.desc())
                 .limit(1)
+                # Lock the row: a worker claiming it between this read and the merge's write would
+                # otherwise deliver the older payload and drop the merged change (PostgreSQL; SQLite has
+                # a single writer anyway).
+                .with_for_update()
             )
         ).scalar_one_or_none()
         if latest is not None and latest.method == "PATCH" and latest.payload and _is_unclaimed(latest, now):

@@ -20,6 +20,7 @@ REVOKED = "REVOKED"
 class PartnerRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
+        self._registered: Sequence[PartnerRecord] | None = None
 
     def add(self, partner: PartnerRecord) -> None:
         self._session.add(partner)
@@ -45,6 +46,13 @@ class PartnerRepository:
             select(PartnerRecord).where(PartnerRecord.status.in_(statuses)).order_by(PartnerRecord.id)
         )
         return result.scalars().all()
+
+    async def registered(self) -> Sequence[PartnerRecord]:
+        """The registered partners, read once per unit of work: a bulk import publishes thousands of
+        changes in one transaction, and the audience of each is chosen from the same partners."""
+        if self._registered is None:
+            self._registered = await self.by_status("REGISTERED")
+        return self._registered
 
     async def token_by_hash(self, token_hash: str) -> IssuedTokenRecord | None:
         """The non-revoked issued token with this digest.
