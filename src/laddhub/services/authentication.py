@@ -14,6 +14,9 @@ from laddhub.store.uow import UnitOfWorkFactory
 
 log = logging.getLogger("laddhub.auth")
 
+# Partners already warned about sending raw tokens: once per process is enough for an operator to act.
+_WARNED_PLAIN: set[int] = set()
+
 
 @dataclass(frozen=True)
 class Caller:
@@ -49,30 +52,29 @@ async def authenticate(
         candidates = candidate_tokens(header)
     except MalformedAuthorization as exc:
         raise Unauthorized(str(exc)) from None
-    async with uow_factory() as uow:
-        for index, candidate in enumerate(candidates):
-            digest = hash_token(candidate)
-            record = await uow.partners.token_by_hash(digest)
-            if record is None or not digests_match(record.token_hash, digest):
-                continue
-            if record.kind == INVITATION and not allow_invitation:
-                raise Unauthorized(
-                    "this credentials token (token A) is only valid for versions and credentials"
-                )
-            partner = await uow.partners.get(record.partner_id)
-            if partner is None:
-                break
-            if record.state == PENDING:
-                record.state = ACTIVE
-                await uow.partners.revoke_tokens(partner.id, now, kind=ACCESS, keep_id=record.id)
+    digests = [hash_token(candidate) for candidate in candidates]
+    async with uow_factory.reader() as reader:
+        found = await reader.partners.caller_by_digests(digests)
+    if found is None:
+        raise Unauthorized("unknown credentials token")
+    record, partner = found
+    index = next(i for i, digest in enumerate(digests) if digests_match(record.token_hash, digest))
+    if record.kind == INVITATION and not allow_invitation:
+        raise Unauthorized("this credentials token (token A) is only valid for versions and credentials")
+    if record.state == PENDING:
+        async with uow_factory() as uow:
+            stored = await uow.partners.token_by_hash(record.token_hash)
+            if stored is not None and stored.state == PENDING:
+                stored.state = ACTIVE
+                await uow.partners.revoke_tokens(partner.id, now, kind=ACCESS, keep_id=stored.id)
                 await uow.commit()
                 log.info("partner %s started using its rotated token", partner.name)
-            sent_plain = index == 0
-            if sent_plain and uses_base64(version):
-                log.warning(
-                    "partner %s sends its token without Base64 (OCPI %s asks for Base64)",
-                    partner.name,
-                    version,
-                )
-            return Caller(partner, candidate, record.kind, record.id, sent_plain)
-    raise Unauthorized("unknown credentials token")
+    sent_plain = index == 0
+    if sent_plain and uses_base64(version) and partner.id not in _WARNED_PLAIN:
+        _WARNED_PLAIN.add(partner.id)
+        log.warning(
+            "partner %s sends its token without Base64 (OCPI %s asks for Base64); accepted",
+            partner.name,
+            version,
+        )
+    return Caller(partner, candidates[index], record.kind, record.id, sent_plain)

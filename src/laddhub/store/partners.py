@@ -7,6 +7,7 @@ from datetime import datetime
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import joinedload
 
 from laddhub.store.tables import IssuedTokenRecord, PartnerRecord
 
@@ -53,6 +54,21 @@ class PartnerRepository:
         if self._registered is None:
             self._registered = await self.by_status("REGISTERED")
         return self._registered
+
+    async def caller_by_digests(
+        self, digests: Sequence[str]
+    ) -> tuple[IssuedTokenRecord, PartnerRecord] | None:
+        """The live issued token with one of these digests and its partner (roles and endpoints loaded), in
+        one statement: this runs on every request a partner makes."""
+        statement = (
+            select(IssuedTokenRecord, PartnerRecord)
+            .join(PartnerRecord, PartnerRecord.id == IssuedTokenRecord.partner_id)
+            .where(IssuedTokenRecord.token_hash.in_(digests), IssuedTokenRecord.state != REVOKED)
+            .options(joinedload(PartnerRecord.roles), joinedload(PartnerRecord.endpoints))
+            .limit(1)
+        )
+        row = (await self._session.execute(statement)).unique().first()
+        return None if row is None else (row[0], row[1])
 
     async def token_by_hash(self, token_hash: str) -> IssuedTokenRecord | None:
         """The non-revoked issued token with this digest.
