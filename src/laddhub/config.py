@@ -143,6 +143,7 @@ class Settings(BaseSettings):
     push_lease_s: float = Field(default=120.0, gt=0)
     push_batch_size: int = Field(default=50, ge=1, le=1000)
     push_concurrency: int = Field(default=4, ge=1, le=64)
+    response_url_any_host: bool = False
     simulator_enabled: bool = False
     simulator_meter_interval_s: float = Field(default=60.0, gt=0)
     simulator_period_max_s: float = Field(default=900.0, gt=0)

@@ -55,7 +55,10 @@ async def test_stop_session_of_another_emsp_is_rejected_and_of_an_unknown_one_un
         stop = {"response_url": "http://oth.test/results/STOP/1", "session_id": session.id}
         foreign = await world.command("STOP_SESSION", stop, secret=OTH_TOKEN)
         assert foreign["data"]["result"] == "REJECTED"
-        unknown = await world.command("STOP_SESSION", {**stop, "session_id": "no-such-session"})
+        own_url = "http://msp.test/results/STOP/2"
+        unknown = await world.command(
+            "STOP_SESSION", {"response_url": own_url, "session_id": "no-such-session"}
+        )
         assert unknown["data"]["result"] == "UNKNOWN_SESSION"
         await world.settle()
         assert (await world.session(session.id)).status.value == "ACTIVE"
@@ -236,3 +239,15 @@ async def test_a_session_stopped_the_instant_it_started_has_no_cdr(backend: str,
         assert (await world.results())[-1] == {"result": "ACCEPTED"}
         assert (await world.session(session.id)).status.value == "COMPLETED"
         assert await world.cdrs() == []
+
+
+async def test_a_response_url_on_a_host_the_partner_did_not_register_is_2001(
+    backend: str, tmp_path: Path
+) -> None:
+    async with charging_world(backend, tmp_path) as world:
+        for url in ("http://127.0.0.1:5432/internal", "http://metadata.internal/latest", "ftp://msp.test/x"):
+            reply = await world.command("START_SESSION", {**start_body(), "response_url": url})
+            assert reply["status_code"] == 2001, url
+            assert "response_url" in reply["status_message"]
+        assert await _requests(world) == 0
+        assert await world.sessions() == []

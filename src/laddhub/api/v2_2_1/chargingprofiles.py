@@ -23,6 +23,7 @@ from laddhub.ocpi.v2_2_1.chargingprofiles import SetChargingProfile
 from laddhub.ocpi.validation import describe_validation_error
 from laddhub.services.charger_requests import RequestKind
 from laddhub.services.cpo_data import validate
+from laddhub.services.response_urls import check_response_url
 from laddhub.services.smart_charging import request_profile_change
 
 router = APIRouter(prefix="/ocpi/2.2.1/cpo/chargingprofiles", tags=["CPO Receiver interfaces"])
@@ -52,6 +53,7 @@ async def _request(
     response_url: str,
 ) -> JSONResponse:
     settings = node.settings
+    check_response_url(response_url, call.caller.partner, any_host=settings.response_url_any_host)
     async with node.uow() as uow:
         response = await request_profile_change(
             uow,

@@ -19,6 +19,7 @@ from laddhub.api.routing import FunctionalCall, functional
 from laddhub.ocpi.status import NotFound
 from laddhub.ocpi.v2_2_1.commands import CommandType
 from laddhub.services.commands import CommandCall, extra_fields, receive_command
+from laddhub.services.response_urls import check_response_url
 
 log = logging.getLogger("laddhub.api")
 
@@ -49,6 +50,8 @@ async def post_command(
             ", ".join(extra),
         )
     settings = node.settings
+    if isinstance(body, dict) and isinstance(body.get("response_url"), str):
+        check_response_url(body["response_url"], call.caller.partner, any_host=settings.response_url_any_host)
     context = CommandCall(
         caller=call.caller.partner,
         ours=(call.ours.country_code, call.ours.party_id),
