@@ -20,11 +20,16 @@ import typer
 from laddhub.cli.common import console, fail, load_settings, run, store
 from laddhub.config import Settings
 from laddhub.demo_data import load_cpo_demo
+from laddhub.ocpi.v2_2_1.tokens import Token, TokenType, WhitelistType
 from laddhub.services import handshake
 from laddhub.services.cpo_data import CpoParties
 from laddhub.services.cpo_files import ImportReport
 from laddhub.services.identity import NodeIdentity
 from laddhub.services.partner_clients import client_factory
+
+DEMO_LOCATION = "LAD-AMS-01"
+DEMO_EVSE = "AMS01-1"
+DEMO_TOKEN_UID = "DEMO0001"  # noqa: S105 - an RFID card number, not a secret
 
 
 @dataclass
@@ -85,6 +90,9 @@ def demo(
         shutil.rmtree(data_dir)
     cpo = _node("cpo", "CPO:NL:LAD", "Laddhub Demo CPO", cpo_port, data_dir)
     cpo.env["LADDHUB_ADMIN_TOKEN"] = admin_token = secrets.token_urlsafe(24)
+    # Simulated chargers behind the CPO's EVSEs; a meter reading every 10 s so a demo charge shows progress.
+    cpo.env["LADDHUB_SIMULATOR_ENABLED"] = "true"
+    cpo.env["LADDHUB_SIMULATOR_METER_INTERVAL_S"] = "10"
     emsp = _node("emsp", "EMSP:NL:LDE", "Laddhub Demo eMSP", emsp_port, data_dir)
     nodes = [cpo, emsp]
     try:
@@ -98,6 +106,7 @@ def demo(
             _wait_until_serving(node)
         _connect(cpo, emsp)
         _load_cpo_data(cpo)
+        _give_cpo_a_driver_token(cpo)
         console.print("[bold green]Demo running.[/bold green] Ctrl-C stops both nodes.")
         for node in nodes:
             console.print(
@@ -109,6 +118,16 @@ def demo(
         console.print(
             f"  CPO admin API: {cpo.settings.base_url}/admin (docs: {cpo.settings.base_url}/docs), "
             f"header 'Authorization: Bearer {admin_token}'",
+            highlight=False,
+            soft_wrap=True,
+        )
+        charger = f"{cpo.settings.base_url}/admin/chargers/{DEMO_LOCATION}/{DEMO_EVSE}"
+        auth = f"-H 'Authorization: Bearer {admin_token}' -H 'Content-Type: application/json'"
+        console.print(
+            "  Charge a car (the session and then its CDR reach the eMSP):\n"
+            f'    curl -X POST {auth} {charger}/plug-in -d \'{{"energy_kwh": 5, "max_power_kw": 22}}\'\n'
+            f'    curl -X POST {auth} {charger}/authorize -d \'{{"uid": "{DEMO_TOKEN_UID}"}}\'\n'
+            f"    curl -X POST {auth} {charger}/unplug",
             highlight=False,
             soft_wrap=True,
         )
@@ -144,6 +163,30 @@ def _load_cpo_data(cpo: DemoNode) -> None:
 
     tariffs, locations = run(go)
     console.print(f"The CPO loaded {locations.total} demo Locations and {tariffs.total} Tariffs.")
+
+
+def _give_cpo_a_driver_token(cpo: DemoNode) -> None:
+    """Store a driver's RFID token of the demo eMSP at the CPO, as the eMSP's Tokens push would."""
+
+    async def go() -> None:
+        now = datetime.now(UTC)
+        async with store(cpo.settings) as uow_factory, uow_factory() as uow:
+            [emsp] = await uow.partners.registered()
+            token = Token(
+                country_code="NL",
+                party_id="LDE",
+                uid=DEMO_TOKEN_UID,
+                type=TokenType.RFID,
+                contract_id="NL-LDE-C00000001-X",
+                issuer="Laddhub Demo eMSP",
+                valid=True,
+                whitelist=WhitelistType.ALWAYS,
+                last_updated=now,
+            )
+            await uow.tokens.upsert(token, partner_id=emsp.id, now=now)
+            await uow.commit()
+
+    run(go)
 
 
 def _connect(cpo: DemoNode, emsp: DemoNode) -> None:
