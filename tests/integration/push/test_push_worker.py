@@ -12,12 +12,14 @@ import httpx
 import pytest
 from sqlalchemy import select, update
 
+from laddhub.ocpi.v2_2_1.locations import Location
 from laddhub.services.publishing import Change
 from laddhub.services.push import claims
 from laddhub.store.database import create_engine, session_factory
 from laddhub.store.push_records import CdrReceiptRecord, PushStatsRecord
 from laddhub.store.tables import OutboxRecord, PartnerRecord
 from laddhub.store.uow import UnitOfWorkFactory
+from tests.conftest import OCPI_EXAMPLES
 from tests.integration.push.conftest import START, Store, eventually, evse_patch, location_put, ok
 
 
@@ -419,3 +421,49 @@ async def test_a_patch_merged_into_an_entry_out_for_delivery_is_sent_afterwards(
     assert await worker.run_once() == 1
     assert [body for _, _, body in store.fake.calls()] == [merged]
     assert await store.entries() == []
+
+
+async def test_a_patch_the_partner_cannot_apply_is_sent_again_as_a_put_of_the_whole_object(
+    store: Store,
+) -> None:
+    location = Location.model_validate_json((OCPI_EXAMPLES / "2.2.1" / "location_example.json").read_bytes())
+    async with store.uow() as uow:
+        await uow.locations.upsert(location, partner_id=None, now=START)
+        await uow.commit()
+    evse = location.evses[0]
+    patch = Change(
+        "locations",
+        "PATCH",
+        f"/BE/BEC/{location.id}/{evse.uid}",
+        {"status": "CHARGING", "last_updated": "2026-11-24T12:00:00Z"},
+        location.id,
+        f"{location.id}/{evse.uid}",
+    )
+    missing = Change(
+        "locations", "PATCH", "/BE/BEC/NOT-OURS/E9", {"status": "BLOCKED", "last_updated": "x"}, "N", "N/E9"
+    )
+
+    def reply(request: httpx.Request) -> httpx.Response:
+        if request.method == "PATCH":
+            body = {
+                "status_code": 2000,
+                "status_message": "unknown EVSE",
+                "timestamp": "2026-11-24T12:00:00Z",
+            }
+            return httpx.Response(404, json=body)
+        return ok()
+
+    store.fake.reply = reply
+    await store.add_partner()
+    await store.publish(patch, missing)
+    await store.drain()
+
+    calls = store.fake.calls()
+    assert [(method, path.rsplit("/", 2)[-2:]) for method, path, _ in calls[:1]] == [
+        ("PATCH", [location.id, evse.uid])
+    ]
+    puts = [body for method, _, body in calls if method == "PUT"]
+    assert puts == [json.loads(location.to_ocpi_json())["evses"][0]]
+    # An object we do not hold ourselves cannot be re-sent whole: that PATCH fails for good.
+    [failed] = await store.entries()
+    assert failed.state == "FAILED" and failed.object_key == "N/E9"

@@ -207,6 +207,31 @@ async def record_retry(
     await uow.commit()
 
 
+async def record_replaced(
+    uow: UnitOfWork, claim: Claim, *, worker_id: str, now: datetime, payload: str, error: str
+) -> None:
+    """Turn a PATCH the partner could not apply into a PUT of the whole object, due at once; commit.
+
+    If a PATCH was merged into the entry meanwhile, the stored object already includes its change, so the
+    PUT replaces the merged content as well.
+    """
+    await uow.session.execute(
+        update(OutboxRecord)
+        .where(*_mine(claim, worker_id))
+        .values(
+            method="PUT",
+            payload=payload,
+            next_attempt_at=now,
+            locked_until=None,
+            locked_by=None,
+            last_error=error,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    await _note_error(uow, claim.partner_id, now, error)
+    await uow.commit()
+
+
 async def record_failed(uow: UnitOfWork, claim: Claim, *, worker_id: str, now: datetime, error: str) -> None:
     """The partner refused the push for good: mark the entry FAILED (its group goes on); commit.
 

@@ -44,6 +44,8 @@ class Verdict(StrEnum):
     DELIVERED = "DELIVERED"
     RETRY = "RETRY"
     FAILED = "FAILED"
+    REPLACE = "REPLACE"
+    """A PATCH the partner cannot apply (it lacks the object): send a PUT of the whole object instead."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +58,13 @@ class Outcome:
 def is_retryable(error: PartnerError) -> bool:
     """Whether the same push may succeed later (see the module docstring for the rule)."""
     return error.is_transient or error.http_status in _RETRIED_HTTP_STATUSES
+
+
+def _lacks_object(error: PartnerError) -> bool:
+    """A 404, or a 2xxx refusal: the receiver does not hold what the PATCH would change."""
+    if error.http_status == 404:
+        return True
+    return not error.is_transient and error.ocpi_status is not None and 2000 <= error.ocpi_status < 3000
 
 
 def join_url(endpoint: str, path: str) -> str:
@@ -157,5 +166,7 @@ async def deliver(
             claim.method, url, body=payload, routing=routing_for(claim, payload, identity, partner)
         )
     except PartnerError as exc:
+        if claim.method == "PATCH" and _lacks_object(exc):
+            return Outcome(Verdict.REPLACE, exc.message)
         return Outcome(Verdict.RETRY if is_retryable(exc) else Verdict.FAILED, exc.message)
     return Outcome(Verdict.DELIVERED, receipt=_receipt(claim, payload, url, dict(response.headers)))

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import os
 import socket
@@ -35,6 +36,7 @@ from laddhub.services.push import claims
 from laddhub.services.push.backoff import Backoff
 from laddhub.services.push.claims import Claim
 from laddhub.services.push.delivery import Outcome, Verdict, deliver
+from laddhub.services.push.replacement import current_object
 from laddhub.services.push.wakeup import on_outbox_commit
 from laddhub.store.tables import PartnerRecord
 from laddhub.store.uow import UnitOfWorkFactory
@@ -256,6 +258,15 @@ class PushWorker:
                     uow, claim, worker_id=self.worker_id, now=now, receipt=outcome.receipt
                 )
                 log.debug("pushed %s %s%s to %s", claim.method, claim.module, claim.path, partner.name)
+            elif outcome.verdict is Verdict.REPLACE and (
+                whole := await current_object(uow, claim.module, claim.path)
+            ):
+                error = f"PATCH refused ({outcome.error}); sending the whole object with PUT"
+                payload = json.dumps(whole, separators=(",", ":"))
+                await claims.record_replaced(
+                    uow, claim, worker_id=self.worker_id, now=now, payload=payload, error=error
+                )
+                log.info("push to %s: %s", partner.name, error)
             elif outcome.verdict is Verdict.RETRY:
                 delay = self._config.backoff.delay(claim.attempts, self._rng)
                 error = outcome.error or "unknown error"
