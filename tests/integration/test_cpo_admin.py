@@ -191,3 +191,18 @@ async def test_the_admin_api_is_in_the_openapi_schema_with_its_bearer_scheme(adm
     schema = (await admin.client.get("/openapi.json")).json()
     assert "/admin/locations/{location_id}/evses/{evse_uid}/status" in schema["paths"]
     assert schema["components"]["securitySchemes"]["AdminToken"]["scheme"] == "bearer"
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        f"/tokens?offset={2**63}",
+        f"/locations?limit=10&offset={10**30}",
+        f"/sessions?partner_id={2**70}",
+        f"/partners/{2**64}",
+    ],
+)
+async def test_integers_no_database_can_hold_are_refused_cleanly(admin: Admin, path: str) -> None:
+    response = await admin.call("GET", path)
+    assert 400 <= response.status_code < 500, response.text
+    assert "3000" not in response.text

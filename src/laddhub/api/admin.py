@@ -20,7 +20,7 @@ from pydantic import BaseModel, Field
 
 from laddhub.api.admin_auth import AdminRoute, require_admin
 from laddhub.api.deps import JsonBody, Node
-from laddhub.ocpi.paging import parse_datetime_param
+from laddhub.ocpi.paging import MAX_INT, parse_datetime_param
 from laddhub.ocpi.status import InvalidParameters
 from laddhub.services import admin_queries, cpo_files, cpo_locations, cpo_tariffs
 from laddhub.services.admin_queries import DocumentKind
@@ -104,12 +104,13 @@ OwnerCountry = Annotated[
 OwnerParty = Annotated[
     str | None, Query(min_length=3, max_length=3, description="Our party's id, if we are several.")
 ]
-Offset = Annotated[int, Query(ge=0, description="Index of the first object.")]
+Offset = Annotated[int, Query(ge=0, le=MAX_INT, description="Index of the first object.")]
 Limit = Annotated[int, Query(ge=1, le=1000, description="How many objects at most.")]
 DateFrom = Annotated[str | None, Query(description="Only objects with last_updated >= this (OCPI DateTime).")]
 DateTo = Annotated[str | None, Query(description="Only objects with last_updated < this (OCPI DateTime).")]
 PartnerFilter = Annotated[
-    int | None, Query(description="A partner's id: list the copies received from it instead of ours.")
+    int | None,
+    Query(ge=1, le=MAX_INT, description="A partner's id: list the copies received from it instead of ours."),
 ]
 
 
@@ -521,7 +522,7 @@ async def list_partners(node: Node) -> list[PartnerOut]:
 
 
 @router.get("/partners/{partner_id}", summary="One partner", response_model=PartnerOut)
-async def get_partner(node: Node, partner_id: Annotated[int, Path(ge=1)]) -> PartnerOut:
+async def get_partner(node: Node, partner_id: Annotated[int, Path(ge=1, le=MAX_INT)]) -> PartnerOut:
     async with node.uow() as uow:
         view = await admin_queries.partner_view(uow, partner_id)
     return PartnerOut.model_validate(view, from_attributes=True)

@@ -40,6 +40,10 @@ def parse_datetime_param(name: str, value: str) -> datetime:
         raise InvalidParameters(f"{name}: {exc.errors()[0]['msg']}") from None
 
 
+MAX_INT = 2**31 - 1
+"""The largest offset or limit accepted: databases store 32/64-bit integers, Python's have no bound."""
+
+
 def _parse_int(name: str, value: str | None, default: int, minimum: int) -> int:
     if value is None or value == "":
         return default
@@ -49,6 +53,8 @@ def _parse_int(name: str, value: str | None, default: int, minimum: int) -> int:
         raise InvalidParameters(f"{name}: {value!r} is not an integer") from None
     if number < minimum:
         raise InvalidParameters(f"{name}: must be at least {minimum}, got {number}")
+    if number > MAX_INT:
+        raise InvalidParameters(f"{name}: must be at most {MAX_INT}")
     return number
 
 

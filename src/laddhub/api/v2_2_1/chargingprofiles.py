@@ -18,6 +18,7 @@ from laddhub.api.deps import JsonBody, Node
 from laddhub.api.modules import ModuleEndpoint, register
 from laddhub.api.routing import FunctionalCall, functional
 from laddhub.ocpi.common import URL
+from laddhub.ocpi.paging import MAX_INT
 from laddhub.ocpi.status import InvalidParameters
 from laddhub.ocpi.v2_2_1.chargingprofiles import SetChargingProfile
 from laddhub.ocpi.validation import describe_validation_error
@@ -90,7 +91,7 @@ async def get_profile(
     node: Node,
     activity: Activity,
     session_id: SessionId,
-    duration: Annotated[int | None, Query(ge=0, description="Seconds of schedule wanted.")] = None,
+    duration: Annotated[int | None, Query(ge=0, le=MAX_INT, description="Seconds of schedule.")] = None,
     response_url: Annotated[str | None, Query(description="Where to POST the result.")] = None,
 ) -> JSONResponse:
     if duration is None:

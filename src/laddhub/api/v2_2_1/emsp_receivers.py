@@ -16,6 +16,7 @@ from laddhub.api.deps import JsonBody, Node
 from laddhub.api.modules import ModuleEndpoint, register
 from laddhub.api.responses import ocpi_response
 from laddhub.api.routing import FunctionalCall, functional
+from laddhub.ocpi.paging import MAX_INT
 from laddhub.services import emsp_data
 from laddhub.services.emsp_data import ObjectKey, Sender, Stored
 from laddhub.services.identity import NodeIdentity
@@ -256,7 +257,5 @@ async def post_cdr(node: Node, call: Call, body: JsonBody) -> JSONResponse:
 
 
 @router.get("/cdrs/{reference}", summary="A CDR we received, at the URL our POST answer gave")
-async def get_cdr(
-    node: Node, call: Call, reference: Annotated[int, Path(ge=1, le=2**31 - 1)]
-) -> JSONResponse:
+async def get_cdr(node: Node, call: Call, reference: Annotated[int, Path(ge=1, le=MAX_INT)]) -> JSONResponse:
     return ocpi_response(node, await emsp_data.read_cdr(node.uow, _sender(call), reference), call=call)
