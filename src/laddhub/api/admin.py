@@ -20,14 +20,19 @@ from pydantic import BaseModel, Field
 
 from laddhub.api.admin_auth import AdminRoute, require_admin
 from laddhub.api.deps import JsonBody, Node
+from laddhub.api.openapi_bodies import json_body
 from laddhub.ocpi.paging import MAX_INT, parse_datetime_param
 from laddhub.ocpi.status import InvalidParameters
+from laddhub.ocpi.v2_2_1.locations import EVSE, Connector, ConnectorPatch, EvsePatch, Location, LocationPatch
+from laddhub.ocpi.v2_2_1.tariffs import Tariff
 from laddhub.services import admin_queries, cpo_files, cpo_locations, cpo_tariffs
 from laddhub.services.admin_queries import DocumentKind
 from laddhub.services.cpo_data import CpoParties, Outcome, Saved
 from laddhub.services.cpo_locations import LocationRef
 from laddhub.services.cpo_tariffs import TariffRef
 from laddhub.store.documents import ANY_OWNER, Owner, PageQuery
+
+ADMIN_BODY_NOTE = "country_code and party_id may be left out: they default to our party."
 
 router = APIRouter(
     prefix="/admin",
@@ -163,7 +168,13 @@ async def list_locations(
     return await _list(node, "locations", _query(offset, limit, date_from, date_to, partner_id))
 
 
-@router.post("/locations", summary="Create a Location", status_code=201, response_model=ChangeResult)
+@router.post(
+    "/locations",
+    summary="Create a Location",
+    status_code=201,
+    response_model=ChangeResult,
+    openapi_extra=json_body(Location, description=ADMIN_BODY_NOTE),
+)
 async def create_location(node: Node, body: JsonBody) -> JSONResponse:
     async with node.uow() as uow:
         saved = await cpo_locations.put_location(
@@ -184,7 +195,12 @@ async def get_location(
     return location.to_ocpi()
 
 
-@router.put("/locations/{location_id}", summary="Create or replace a Location", response_model=ChangeResult)
+@router.put(
+    "/locations/{location_id}",
+    summary="Create or replace a Location",
+    response_model=ChangeResult,
+    openapi_extra=json_body(Location, description=ADMIN_BODY_NOTE),
+)
 async def put_location(
     node: Node,
     location_id: LocationId,
@@ -199,7 +215,12 @@ async def put_location(
     return _changed(saved)
 
 
-@router.patch("/locations/{location_id}", summary="Change fields of a Location", response_model=ChangeResult)
+@router.patch(
+    "/locations/{location_id}",
+    summary="Change fields of a Location",
+    response_model=ChangeResult,
+    openapi_extra=json_body(LocationPatch),
+)
 async def patch_location(
     node: Node,
     location_id: LocationId,
@@ -251,6 +272,7 @@ async def get_evse(
     "/locations/{location_id}/evses/{evse_uid}",
     summary="Create or replace an EVSE",
     response_model=ChangeResult,
+    openapi_extra=json_body(EVSE, description=ADMIN_BODY_NOTE),
 )
 async def put_evse(
     node: Node,
@@ -271,6 +293,7 @@ async def put_evse(
     "/locations/{location_id}/evses/{evse_uid}",
     summary="Change fields of an EVSE",
     response_model=ChangeResult,
+    openapi_extra=json_body(EvsePatch),
 )
 async def patch_evse(
     node: Node,
@@ -352,7 +375,12 @@ async def get_connector(
     return cpo_locations.connector_of(location, evse_uid, connector_id).to_ocpi()
 
 
-@router.put(CONNECTOR, summary="Create or replace a Connector", response_model=ChangeResult)
+@router.put(
+    CONNECTOR,
+    summary="Create or replace a Connector",
+    response_model=ChangeResult,
+    openapi_extra=json_body(Connector, description=ADMIN_BODY_NOTE),
+)
 async def put_connector(
     node: Node,
     location_id: LocationId,
@@ -371,7 +399,12 @@ async def put_connector(
     return _changed(saved)
 
 
-@router.patch(CONNECTOR, summary="Change fields of a Connector", response_model=ChangeResult)
+@router.patch(
+    CONNECTOR,
+    summary="Change fields of a Connector",
+    response_model=ChangeResult,
+    openapi_extra=json_body(ConnectorPatch),
+)
 async def patch_connector(
     node: Node,
     location_id: LocationId,
@@ -425,7 +458,13 @@ async def list_tariffs(
     return await _list(node, "tariffs", _query(offset, limit, date_from, date_to, partner_id))
 
 
-@router.post("/tariffs", summary="Create a Tariff", status_code=201, response_model=ChangeResult)
+@router.post(
+    "/tariffs",
+    summary="Create a Tariff",
+    status_code=201,
+    response_model=ChangeResult,
+    openapi_extra=json_body(Tariff, description=ADMIN_BODY_NOTE),
+)
 async def create_tariff(node: Node, body: JsonBody) -> JSONResponse:
     async with node.uow() as uow:
         saved = await cpo_tariffs.put_tariff(uow, _parties(node), body, now=node.clock(), create_only=True)
@@ -444,7 +483,12 @@ async def get_tariff(
     return tariff.to_ocpi()
 
 
-@router.put("/tariffs/{tariff_id}", summary="Create or replace a Tariff", response_model=ChangeResult)
+@router.put(
+    "/tariffs/{tariff_id}",
+    summary="Create or replace a Tariff",
+    response_model=ChangeResult,
+    openapi_extra=json_body(Tariff, description=ADMIN_BODY_NOTE),
+)
 async def put_tariff(
     node: Node,
     tariff_id: TariffId,

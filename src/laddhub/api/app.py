@@ -10,7 +10,7 @@ import httpx
 from fastapi import FastAPI
 
 from laddhub import __version__
-from laddhub.api import admin, admin_chargers, admin_outbox, versions
+from laddhub.api import admin, admin_chargers, admin_outbox, openapi_bodies, versions
 from laddhub.api.context import Clock, NodeContext, utc_now
 from laddhub.api.errors import install_error_handlers
 from laddhub.api.middleware import RequestIdMiddleware, TrailingSlashMiddleware
@@ -74,6 +74,7 @@ def create_app(
         redirect_slashes=False,
     )
     install_error_handlers(app)
+    openapi_bodies.install(app)
     app.include_router(versions.router)
     app.include_router(credentials.router)
     app.include_router(emsp_receivers.router)

@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse
 
 from laddhub.api.charging import answer
 from laddhub.api.deps import JsonBody, Node
+from laddhub.api.openapi_bodies import json_body
 from laddhub.api.routing import FunctionalCall, functional
 from laddhub.ocpi.v2_2_1.sessions import ChargingPreferences
 from laddhub.services.cpo_data import validate
@@ -25,7 +26,11 @@ Call = Annotated[FunctionalCall, Depends(functional({"CPO"}, {"EMSP", "SCSP", "H
 SessionId = Annotated[str, Path(min_length=1, max_length=36, description="Our session id (CiString(36)).")]
 
 
-@router.put("/{session_id}/charging_preferences", summary="Set the driver's charging preferences")
+@router.put(
+    "/{session_id}/charging_preferences",
+    summary="Set the driver's charging preferences",
+    openapi_extra=json_body(ChargingPreferences),
+)
 async def set_preferences(call: Call, node: Node, session_id: SessionId, body: JsonBody) -> JSONResponse:
     preferences = validate(ChargingPreferences, body, "ChargingPreferences")
     async with node.uow() as uow:

@@ -16,6 +16,7 @@ from pydantic import TypeAdapter, ValidationError
 from laddhub.api.charging import Activity, answer
 from laddhub.api.deps import JsonBody, Node
 from laddhub.api.modules import ModuleEndpoint, register
+from laddhub.api.openapi_bodies import json_body
 from laddhub.api.routing import FunctionalCall, functional
 from laddhub.ocpi.common import URL
 from laddhub.ocpi.paging import MAX_INT
@@ -75,7 +76,11 @@ async def _request(
     return answer(node, response.to_ocpi(), call)
 
 
-@router.put("/{session_id}", summary="Set a charging profile on a session")
+@router.put(
+    "/{session_id}",
+    summary="Set a charging profile on a session",
+    openapi_extra=json_body(SetChargingProfile),
+)
 async def set_profile(
     call: Call, node: Node, activity: Activity, session_id: SessionId, body: JsonBody
 ) -> JSONResponse:

@@ -15,9 +15,17 @@ from fastapi.responses import JSONResponse
 from laddhub.api.charging import Activity, answer
 from laddhub.api.deps import JsonBody, Node
 from laddhub.api.modules import ModuleEndpoint, register
+from laddhub.api.openapi_bodies import json_body
 from laddhub.api.routing import FunctionalCall, functional
 from laddhub.ocpi.status import NotFound
-from laddhub.ocpi.v2_2_1.commands import CommandType
+from laddhub.ocpi.v2_2_1.commands import (
+    CancelReservation,
+    CommandType,
+    ReserveNow,
+    StartSession,
+    StopSession,
+    UnlockConnector,
+)
 from laddhub.services.commands import CommandCall, extra_fields, receive_command
 from laddhub.services.response_urls import check_response_url
 
@@ -32,7 +40,11 @@ Command = Annotated[
 ]
 
 
-@router.post("/{command}", summary="Send a command to one of our chargers")
+@router.post(
+    "/{command}",
+    summary="Send a command to one of our chargers",
+    openapi_extra=json_body(StartSession, StopSession, ReserveNow, CancelReservation, UnlockConnector),
+)
 async def post_command(
     call: Call, node: Node, activity: Activity, command: Command, body: JsonBody
 ) -> JSONResponse:

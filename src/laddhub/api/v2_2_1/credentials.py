@@ -6,7 +6,9 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from laddhub.api.deps import AnyCaller, JsonBody, Node
+from laddhub.api.openapi_bodies import json_body
 from laddhub.api.responses import ocpi_response
+from laddhub.ocpi.v2_2_1.credentials import Credentials
 from laddhub.services import handshake
 from laddhub.services.identity import NodeIdentity
 from laddhub.services.partner_clients import client_factory
@@ -21,7 +23,11 @@ async def get_credentials(node: Node, caller: AnyCaller) -> JSONResponse:
     return ocpi_response(node, credentials.to_ocpi())
 
 
-@router.post("", summary="Register: the caller gives its credentials and gets token C")
+@router.post(
+    "",
+    summary="Register: the caller gives its credentials and gets token C",
+    openapi_extra=json_body(Credentials),
+)
 async def post_credentials(node: Node, caller: AnyCaller, body: JsonBody) -> JSONResponse:
     credentials = await handshake.accept_registration(
         node.uow,
@@ -35,7 +41,9 @@ async def post_credentials(node: Node, caller: AnyCaller, body: JsonBody) -> JSO
     return ocpi_response(node, credentials.to_ocpi())
 
 
-@router.put("", summary="Update: new versions/endpoints and a new token")
+@router.put(
+    "", summary="Update: new versions/endpoints and a new token", openapi_extra=json_body(Credentials)
+)
 async def put_credentials(node: Node, caller: AnyCaller, body: JsonBody) -> JSONResponse:
     credentials = await handshake.accept_update(
         node.uow,

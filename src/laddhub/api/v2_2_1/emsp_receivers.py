@@ -14,9 +14,15 @@ from fastapi.responses import JSONResponse
 
 from laddhub.api.deps import JsonBody, Node
 from laddhub.api.modules import ModuleEndpoint, register
+from laddhub.api.openapi_bodies import json_body
 from laddhub.api.responses import ocpi_response
 from laddhub.api.routing import FunctionalCall, functional
 from laddhub.ocpi.paging import MAX_INT
+from laddhub.ocpi.v2_2_1.cdrs import CDR
+from laddhub.ocpi.v2_2_1.locations import EVSE as EvseModel
+from laddhub.ocpi.v2_2_1.locations import Connector, ConnectorPatch, EvsePatch, Location, LocationPatch
+from laddhub.ocpi.v2_2_1.sessions import Session, SessionPatch
+from laddhub.ocpi.v2_2_1.tariffs import Tariff
 from laddhub.services import emsp_data
 from laddhub.services.emsp_data import ObjectKey, Sender, Stored
 from laddhub.services.identity import NodeIdentity
@@ -89,7 +95,7 @@ async def get_connector(
     return ocpi_response(node, data, call=call)
 
 
-@router.put(LOCATION, summary="Create or replace a Location")
+@router.put(LOCATION, summary="Create or replace a Location", openapi_extra=json_body(Location))
 async def put_location(
     node: Node,
     call: Call,
@@ -103,7 +109,7 @@ async def put_location(
     return _stored(node, call, outcome)
 
 
-@router.put(EVSE, summary="Create or replace an EVSE of a Location")
+@router.put(EVSE, summary="Create or replace an EVSE of a Location", openapi_extra=json_body(EvseModel))
 async def put_evse(
     node: Node,
     call: Call,
@@ -118,7 +124,7 @@ async def put_evse(
     return _stored(node, call, outcome)
 
 
-@router.put(CONNECTOR, summary="Create or replace a Connector of an EVSE")
+@router.put(CONNECTOR, summary="Create or replace a Connector of an EVSE", openapi_extra=json_body(Connector))
 async def put_connector(
     node: Node,
     call: Call,
@@ -136,7 +142,7 @@ async def put_connector(
     return _stored(node, call, outcome)
 
 
-@router.patch(LOCATION, summary="Change fields of a Location")
+@router.patch(LOCATION, summary="Change fields of a Location", openapi_extra=json_body(LocationPatch))
 async def patch_location(
     node: Node,
     call: Call,
@@ -150,7 +156,7 @@ async def patch_location(
     return _stored(node, call, outcome)
 
 
-@router.patch(EVSE, summary="Change fields of an EVSE (e.g. its status)")
+@router.patch(EVSE, summary="Change fields of an EVSE (e.g. its status)", openapi_extra=json_body(EvsePatch))
 async def patch_evse(
     node: Node,
     call: Call,
@@ -165,7 +171,7 @@ async def patch_evse(
     return _stored(node, call, outcome)
 
 
-@router.patch(CONNECTOR, summary="Change fields of a Connector")
+@router.patch(CONNECTOR, summary="Change fields of a Connector", openapi_extra=json_body(ConnectorPatch))
 async def patch_connector(
     node: Node,
     call: Call,
@@ -194,7 +200,7 @@ async def get_tariff(
     return ocpi_response(node, await emsp_data.read_tariff(node.uow, _sender(call), key), call=call)
 
 
-@router.put(TARIFF, summary="Create or replace a Tariff")
+@router.put(TARIFF, summary="Create or replace a Tariff", openapi_extra=json_body(Tariff))
 async def put_tariff(
     node: Node, call: Call, country_code: CountryCode, party_id: PartyId, tariff_id: ObjectId, body: JsonBody
 ) -> JSONResponse:
@@ -222,7 +228,7 @@ async def get_session(
     return ocpi_response(node, await emsp_data.read_session(node.uow, _sender(call), key), call=call)
 
 
-@router.put(SESSION, summary="Create or replace a Session")
+@router.put(SESSION, summary="Create or replace a Session", openapi_extra=json_body(Session))
 async def put_session(
     node: Node, call: Call, country_code: CountryCode, party_id: PartyId, session_id: ObjectId, body: JsonBody
 ) -> JSONResponse:
@@ -231,7 +237,11 @@ async def put_session(
     return _stored(node, call, outcome)
 
 
-@router.patch(SESSION, summary="Change fields of a Session; charging_periods are appended")
+@router.patch(
+    SESSION,
+    summary="Change fields of a Session; charging_periods are appended",
+    openapi_extra=json_body(SessionPatch),
+)
 async def patch_session(
     node: Node, call: Call, country_code: CountryCode, party_id: PartyId, session_id: ObjectId, body: JsonBody
 ) -> JSONResponse:
@@ -249,7 +259,11 @@ def cdr_url(node: Node, reference: int) -> str:
     return f"{base}{PREFIX}/cdrs/{reference}"
 
 
-@router.post("/cdrs", summary="Receive a final CDR; the Location header says where it is stored")
+@router.post(
+    "/cdrs",
+    summary="Receive a final CDR; the Location header says where it is stored",
+    openapi_extra=json_body(CDR),
+)
 async def post_cdr(node: Node, call: Call, body: JsonBody) -> JSONResponse:
     posted = await emsp_data.post_cdr(node.uow, _sender(call), body, now=node.clock())
     headers = {"Location": cdr_url(node, posted.reference)}

@@ -13,7 +13,9 @@ from fastapi.responses import JSONResponse
 
 from laddhub.api.deps import JsonBody, Node, RegisteredCaller
 from laddhub.api.modules import ModuleEndpoint, register
+from laddhub.api.openapi_bodies import json_body
 from laddhub.api.responses import ocpi_response
+from laddhub.ocpi.v2_2_1.hubclientinfo import ClientInfo
 from laddhub.services import hub_client_info
 
 router = APIRouter(prefix="/ocpi/2.2.1/hubclientinfo", tags=["HubClientInfo Receiver interface"])
@@ -33,7 +35,11 @@ async def get_client_info(
     return ocpi_response(node, data)
 
 
-@router.put("/{country_code}/{party_id}", summary="The Hub reports a party's connection status")
+@router.put(
+    "/{country_code}/{party_id}",
+    summary="The Hub reports a party's connection status",
+    openapi_extra=json_body(ClientInfo),
+)
 async def put_client_info(
     node: Node, caller: RegisteredCaller, country_code: CountryCode, party_id: PartyId, body: JsonBody
 ) -> JSONResponse:

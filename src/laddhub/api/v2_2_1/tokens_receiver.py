@@ -15,8 +15,10 @@ from fastapi.responses import JSONResponse, Response
 from laddhub.api.deps import JsonBody, Node
 from laddhub.api.document_responses import document_response
 from laddhub.api.modules import ModuleEndpoint, register
+from laddhub.api.openapi_bodies import json_body
 from laddhub.api.responses import ocpi_response
 from laddhub.api.routing import FunctionalCall, functional
+from laddhub.ocpi.v2_2_1.tokens import Token, TokenPatch
 from laddhub.services import tokens
 from laddhub.services.tokens import Stored, TokenKey
 
@@ -54,7 +56,7 @@ async def get_token(
     return document_response(node, document, call=call)
 
 
-@router.put(ONE_TOKEN, summary="Create or replace a token")
+@router.put(ONE_TOKEN, summary="Create or replace a token", openapi_extra=json_body(Token))
 async def put_token(
     node: Node,
     call: Call,
@@ -69,7 +71,9 @@ async def put_token(
     return ocpi_response(node, http_status=201 if outcome is Stored.CREATED else 200, call=call)
 
 
-@router.patch(ONE_TOKEN, summary="Change fields of a token (last_updated required)")
+@router.patch(
+    ONE_TOKEN, summary="Change fields of a token (last_updated required)", openapi_extra=json_body(TokenPatch)
+)
 async def patch_token(
     node: Node,
     call: Call,
