@@ -80,6 +80,21 @@ def receivers(partners: Iterable[PartnerRecord], change: Change) -> list[Partner
     return chosen
 
 
+def addressee(partner: PartnerRecord, change: Change) -> tuple[str, str] | None:
+    """The partner's party a change for some parties only is meant for (None: any receiving party)."""
+    if change.parties is None:
+        return None
+    roles = RECEIVING_ROLES.get(change.module, frozenset())
+    return next(
+        (
+            (r.country_code, r.party_id)
+            for r in partner.roles
+            if r.role in roles and (r.country_code, r.party_id) in change.parties
+        ),
+        None,
+    )
+
+
 def _merge_patch(old: dict[str, Any], new: dict[str, Any], appended: frozenset[str]) -> dict[str, Any]:
     merged = dict(old)
     for key, value in new.items():
@@ -95,7 +110,7 @@ async def publish(uow: UnitOfWork, change: Change, *, now: datetime) -> int:
     partners = await uow.partners.registered()
     targets = receivers(partners, change)
     for partner in targets:
-        await _enqueue(uow, partner.id, change, now)
+        await _enqueue(uow, partner.id, change, now, addressee(partner, change))
     return len(targets)
 
 
@@ -103,7 +118,9 @@ def _unclaimed(now: datetime) -> Any:
     return or_(OutboxRecord.locked_until.is_(None), OutboxRecord.locked_until < now)
 
 
-async def _enqueue(uow: UnitOfWork, partner_id: int, change: Change, now: datetime) -> None:
+async def _enqueue(
+    uow: UnitOfWork, partner_id: int, change: Change, now: datetime, to_party: tuple[str, str] | None
+) -> None:
     session = uow.session
     if change.coalesce and change.method == "PATCH" and change.payload is not None:
         latest = (
@@ -155,6 +172,8 @@ async def _enqueue(uow: UnitOfWork, partner_id: int, change: Change, now: dateti
             attempts=0,
             created_at=now,
             next_attempt_at=now,
+            to_country_code=to_party[0] if to_party else None,
+            to_party_id=to_party[1] if to_party else None,
         )
     )
 

@@ -217,6 +217,9 @@ class OutboxRecord(Base):
     locked_until: Mapped[datetime | None] = mapped_column(UtcDateTime())
     locked_by: Mapped[str | None] = mapped_column(String(64))
     last_error: Mapped[str | None] = mapped_column(Text)
+    # The partner's party a change for one party (a session or CDR: its token's owner) is addressed to.
+    to_country_code: Mapped[str | None] = mapped_column(String(2))
+    to_party_id: Mapped[str | None] = mapped_column(String(3))
 
 
 # record modules (each adds its tables to Base.metadata)

@@ -17,7 +17,7 @@ from laddhub.services.publishing import Change
 from laddhub.services.push import claims
 from laddhub.store.database import create_engine, session_factory
 from laddhub.store.push_records import CdrReceiptRecord, PushStatsRecord
-from laddhub.store.tables import OutboxRecord, PartnerRecord
+from laddhub.store.tables import OutboxRecord, PartnerRecord, PartnerRoleRecord
 from laddhub.store.uow import UnitOfWorkFactory
 from tests.conftest import OCPI_EXAMPLES
 from tests.integration.push.conftest import START, Store, eventually, evse_patch, location_put, ok
@@ -467,3 +467,30 @@ async def test_a_patch_the_partner_cannot_apply_is_sent_again_as_a_put_of_the_wh
     # An object we do not hold ourselves cannot be re-sent whole: that PATCH fails for good.
     [failed] = await store.entries()
     assert failed.state == "FAILED" and failed.object_key == "N/E9"
+
+
+async def test_a_session_patch_is_addressed_to_the_token_owner_among_the_partners_parties(
+    store: Store,
+) -> None:
+    partner_id = await store.add_partner(party="AAA")
+    async with store.uow() as uow:
+        partner = await uow.partners.get(partner_id)
+        assert partner is not None
+        partner.roles = [
+            *partner.roles,
+            PartnerRoleRecord(role="EMSP", country_code="NL", party_id="BBB", business_details={}),
+        ]
+        await uow.commit()
+    patch = Change(
+        "sessions",
+        "PATCH",
+        "/NL/CPO/S1",
+        {"kwh": 1.5, "last_updated": "2026-11-24T12:00:00Z"},
+        "S1",
+        "S1",
+        parties=frozenset({("NL", "BBB")}),
+    )
+    await store.publish(patch)
+    await store.drain()
+    [request] = store.fake.received
+    assert (request.headers["OCPI-to-country-code"], request.headers["OCPI-to-party-id"]) == ("NL", "BBB")

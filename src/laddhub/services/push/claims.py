@@ -44,6 +44,8 @@ class Claim:
     payload: str | None
     object_key: str
     attempts: int
+    to_country_code: str | None = None
+    to_party_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +106,8 @@ async def claim_due(
             OutboxRecord.payload,
             OutboxRecord.object_key,
             OutboxRecord.attempts,
+            OutboxRecord.to_country_code,
+            OutboxRecord.to_party_id,
         )
         .execution_options(synchronize_session=False)
     )

@@ -122,7 +122,12 @@ def routing_for(claim: Claim, payload: Any, identity: NodeIdentity, partner: Par
     receiving = RECEIVING_ROLES.get(claim.module, frozenset())
     theirs = [r for r in partner.roles if r.role in receiving] or list(partner.roles)
     sender = _pick([(r.country_code, r.party_id) for r in ours], _owner(claim.path, payload))
-    receiver = _pick([(r.country_code, r.party_id) for r in theirs], _addressee(payload))
+    recorded = (
+        (ci_key(claim.to_country_code), ci_key(claim.to_party_id))
+        if claim.to_country_code and claim.to_party_id
+        else None
+    )
+    receiver = _pick([(r.country_code, r.party_id) for r in theirs], recorded or _addressee(payload))
     if sender is None or receiver is None:
         return None
     return Routing(Party(*sender), Party(*receiver))
