@@ -6,6 +6,7 @@ import math
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import Any
 
 import numpy as np
@@ -15,6 +16,7 @@ from sessions_data import RecordedSession
 from sites import VOLTAGE, caltech, jpl
 
 from laddhub.loadmgmt.allocator import AllocationRequest, AllocatorSettings, LoadAllocator
+from laddhub.loadmgmt.departures import CompletedStay, DepartureModel
 from laddhub.loadmgmt.sessions import Session
 from laddhub.loadmgmt.topology import Site
 
@@ -70,39 +72,73 @@ def replayable(
     return kept
 
 
+class Departures(StrEnum):
+    """What our allocator is told about when cars leave."""
+
+    # The drivers' estimates plus a model learned from the stays that have ended so far, as in production.
+    LEARNED = "learned"
+    # The drivers' estimates alone, as acnportal's schedulers get them.
+    STATED = "stated"
+    # The true departures: a diagnostic of what the estimates' errors cost, never a result.
+    KNOWN = "known"
+
+
 class LaddhubScheduler(algorithms.BaseAlgorithm):  # type: ignore[misc]
     """Our allocator entering acnportal's simulator: SessionInfo in, one-step pilot signals out.
 
-    It plans with the drivers' estimated departures, as acnportal's own schedulers do; `known_departures`
-    hands it the true ones instead, a diagnostic that shows how much of a gap is the estimates' error.
+    It plans with the drivers' estimated departures, as acnportal's own schedulers do, and with `LEARNED`
+    also with a `DepartureModel` of the stays completed so far: the adapter reads each unplug from the
+    simulator's event history once the simulator has processed it, i.e. once the car has left, as the CPO
+    node learns it from the session's end. `KNOWN` hands it the true departures instead.
     """
 
     def __init__(
-        self, site: Site, start: datetime, settings: AllocatorSettings, known_departures: bool
+        self, site: Site, start: datetime, settings: AllocatorSettings, departures: Departures
     ) -> None:
         super().__init__()
-        self.known_departures = known_departures
+        self.departures = departures
         self.allocator = LoadAllocator(site, settings)
+        self.time_zone = site.time_zone
         self.start = start
         self.max_recompute = 1
+        self.completed: list[CompletedStay] = []
+        self._events_read = 0
 
     def _at(self, step: float) -> datetime:
         return self.start + timedelta(minutes=PERIOD_MINUTES * float(step))
 
+    def _departure_model(self) -> DepartureModel:
+        """The model of every stay that has ended by now, read from the unplugs processed so far."""
+        history = self.interface._simulator.event_history
+        for event in history[self._events_read :]:
+            if event.event_type == "Unplug":
+                ev = event.ev
+                # The unplug's own time, not the EV's recorded departure: what the node sees happen.
+                self.completed.append(
+                    CompletedStay(
+                        self._at(ev.arrival), self._at(ev.estimated_departure), self._at(event.timestamp)
+                    )
+                )
+        self._events_read = len(history)
+        return DepartureModel(self.completed, time_zone=self.time_zone)
+
     def schedule(self, active_sessions: list[Any]) -> dict[str, list[float]]:
         now = self._at(self.interface.current_time)
+        known = self.departures is Departures.KNOWN
+        model = self._departure_model() if self.departures is Departures.LEARNED else None
         sessions = [
             Session(
                 id=info.session_id,
                 evse_id=info.station_id,
                 arrival=self._at(info.arrival),
-                departure=self._at(info.departure if self.known_departures else info.estimated_departure),
+                departure=self._at(info.departure if known else info.estimated_departure),
                 energy_needed_kwh=max(0.0, info.remaining_demand),
                 energy_delivered_kwh=info.energy_delivered,
             )
             for info in active_sessions
         ]
-        allocation = self.allocator.allocate(AllocationRequest(now=now, sessions=sessions))
+        request = AllocationRequest(now=now, sessions=sessions, departure_model=model)
+        allocation = self.allocator.allocate(request)
         return {info.station_id: [allocation.limits[info.station_id]] for info in active_sessions}
 
 
@@ -127,7 +163,7 @@ def run_in_simulator(
     algorithm: str,
     start: datetime,
     sessions: list[RecordedSession],
-    known_departures: bool = False,
+    departures: Departures = Departures.LEARNED,
 ) -> ReplayResult:
     """Replay `sessions` with one algorithm and measure delivery, violations, peak and scheduler time."""
     network = acn_network(site_name, capacity_kw)
@@ -142,7 +178,7 @@ def run_in_simulator(
         events.append(acnsim.PluginEvent(arrival, ev))
     if algorithm == "laddhub":
         site = laddhub_site(site_name, capacity_kw)
-        scheduler = LaddhubScheduler(site, start, AllocatorSettings(), known_departures)
+        scheduler = LaddhubScheduler(site, start, AllocatorSettings(), departures)
     else:
         scheduler = acnportal_algorithm(algorithm)
     simulator = acnsim.Simulator(

@@ -24,7 +24,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from acn_replay import ReplayResult, acn_network, replayable, run_in_simulator
+from acn_replay import Departures, ReplayResult, acn_network, replayable, run_in_simulator
 from optimum import offline_optimum
 from scenarios import priority_scenario, scale_run
 from sessions_data import RecordedSession, load_sessions
@@ -35,9 +35,14 @@ DEFAULT_SESSIONS = {
     "jpl": REPO.parent / "shared" / "data" / "acn" / "jpl" / "2019-09-01_2019-12-31.csv.gz",
 }
 ALGORITHMS = ["laddhub", "optimum", "uncontrolled", "fcfs", "edf", "llf", "round_robin"]
-DIAGNOSTIC = "laddhub_known_departures"
+# Our allocator told less (only the drivers' estimates) or more (the true departures) than in production:
+# diagnostics that show what the learned departure model gains and what the remaining uncertainty costs.
+DIAGNOSTICS = {
+    "laddhub_stated_departures": Departures.STATED,
+    "laddhub_known_departures": Departures.KNOWN,
+}
 # Slowest first, so the two workers finish together.
-COST_ORDER = ["round_robin", "optimum", "laddhub", DIAGNOSTIC, "fcfs", "edf", "llf", "uncontrolled"]
+COST_ORDER = ["round_robin", "optimum", "laddhub", *DIAGNOSTICS, "fcfs", "edf", "llf", "uncontrolled"]
 ACNPORTAL = ["uncontrolled", "fcfs", "edf", "llf", "round_robin"]
 
 
@@ -46,9 +51,9 @@ def _job(args: tuple[str, float, str, datetime, list[RecordedSession]]) -> Repla
     warnings.simplefilter("ignore")
     if algorithm == "optimum":
         return offline_optimum(site, capacity, start, sessions)
-    if algorithm == DIAGNOSTIC:
-        result = run_in_simulator(site, capacity, "laddhub", start, sessions, known_departures=True)
-        return replace(result, algorithm=DIAGNOSTIC)
+    if algorithm in DIAGNOSTICS:
+        result = run_in_simulator(site, capacity, "laddhub", start, sessions, DIAGNOSTICS[algorithm])
+        return replace(result, algorithm=algorithm)
     return run_in_simulator(site, capacity, algorithm, start, sessions)
 
 
@@ -58,7 +63,7 @@ def main() -> None:
     parser.add_argument("--site", choices=["caltech", "jpl"], default="caltech")
     parser.add_argument("--capacities", default="20,30,40,50,70,150", help="transformer kW, comma-separated")
     parser.add_argument("--days", type=int, default=7, help="replay the first N days of the file")
-    parser.add_argument("--algorithms", default=",".join([*ALGORITHMS, DIAGNOSTIC]))
+    parser.add_argument("--algorithms", default=",".join([*ALGORITHMS, *DIAGNOSTICS]))
     parser.add_argument("--jobs", type=int, default=2, help="parallel replays (the machine has 2 cores)")
     parser.add_argument(
         "--no-scenarios", action="store_true", help="skip the priority scenario and scale run"
@@ -67,7 +72,7 @@ def main() -> None:
 
     capacities = [float(c) for c in args.capacities.split(",") if c]
     algorithms = [a for a in args.algorithms.split(",") if a]
-    unknown = set(algorithms) - {*ALGORITHMS, DIAGNOSTIC}
+    unknown = set(algorithms) - {*ALGORITHMS, *DIAGNOSTICS}
     if unknown:
         parser.error(f"unknown algorithms: {', '.join(sorted(unknown))}")
     path = args.sessions or DEFAULT_SESSIONS[args.site]
@@ -103,8 +108,8 @@ def main() -> None:
 
     ordered = sorted(results, key=lambda r: (r.capacity_kw, COST_ORDER.index(r.algorithm)))
     payload = {
-        "results": [_row(r) for r in ordered if r.algorithm != DIAGNOSTIC],
-        "diagnostics": [_row(r) for r in ordered if r.algorithm == DIAGNOSTIC],
+        "results": [_row(r) for r in ordered if r.algorithm not in DIAGNOSTICS],
+        "diagnostics": [_row(r) for r in ordered if r.algorithm in DIAGNOSTICS],
         **extras,
     }
     print(json.dumps(payload))

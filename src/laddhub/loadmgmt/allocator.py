@@ -9,6 +9,9 @@ answer that already reflects the change. Each call:
    capacity when the signal is stale;
 3. solves the look-ahead plan with HiGHS (when enabled), then turns its first period into exactly feasible
    pilot rates with the online step, which also hands capacity released by slow vehicles to others.
+
+Given a `DepartureModel` (the site's completed stays), the plan weighs every kWh by the probability that
+the car is still plugged in when it would be delivered, instead of trusting each stated departure.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from enum import StrEnum
 
 import numpy as np
 
+from laddhub.loadmgmt.departures import DepartureModel, DepartureOutlook
 from laddhub.loadmgmt.linear_model import FloatArray, LinearModel, build_linear_model
 from laddhub.loadmgmt.online import StepDemand, online_step
 from laddhub.loadmgmt.optimiser import PlanningFailed, PlanningProblem, solve_plan
@@ -72,6 +76,7 @@ class AllocationRequest:
     prices: PriceSeries | None = None
     emissions: PriceSeries | None = None
     meter_readings: Mapping[str, MeterReading] = field(default_factory=dict)
+    departure_model: DepartureModel | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,10 +122,11 @@ class LoadAllocator:
             fixed[self._index[evse_id]] = self._evses[self._index[evse_id]].fallback_rate
         controlled = [s for evse_id, s in by_evse.items() if evse_id not in reasons]
         controlled.sort(key=lambda s: self._index[s.evse_id])
-        departures = [
-            s.expected_departure(now, settings.default_dwell, settings.overdue_stay) for s in controlled
-        ]
-        last_departure = max(departures, default=now + settings.step)
+        outlooks = self._departure_outlooks(request, controlled)
+        # The typical departure judges urgency; the latest possible one bounds what a plan may count on.
+        departures = [now + timedelta(hours=o.median_hours) for o in outlooks]
+        latest = [now + timedelta(hours=o.latest_hours) for o in outlooks]
+        last_departure = max(latest, default=now + settings.step)
         periods = planning_periods(now, settings.step, min(now + settings.horizon, last_departure))
         limits_by_period, source = self._row_limits(request, periods, fixed)
 
@@ -152,11 +158,13 @@ class LoadAllocator:
 
         plan: FloatArray | None = None
         if settings.use_look_ahead and controlled:
+            availability = np.array([[p.share_before(d) for p in periods] for d in latest])
             problem = PlanningProblem(
                 matrix=self.model.matrix[:, columns],
                 row_limits=limits_by_period,
                 period_hours=np.array([p.hours for p in periods]),
-                availability=np.array([[p.share_before(d) for p in periods] for d in departures]),
+                availability=availability,
+                presence=_presence(outlooks, periods, now, availability),
                 cap=cap,
                 kw_per_unit=kwu,
                 energy_kwh=np.where(np.isfinite(energy), energy, cap * kwu * hours_left),
@@ -188,6 +196,22 @@ class LoadAllocator:
         rates = online_step(demand)
         planned = None if plan is None else grid.at_most(plan)
         return self._answer(now, controlled, rates, planned, periods, reasons, fixed, source)
+
+    def _departure_outlooks(
+        self, request: AllocationRequest, controlled: Sequence[Session]
+    ) -> list[DepartureOutlook]:
+        """When each car may leave: the model's outlook where it has one, else the stated departure."""
+        now, settings = request.now, self.settings
+        outlooks = []
+        for session in controlled:
+            outlook = None
+            if request.departure_model is not None:
+                outlook = request.departure_model.outlook(session.arrival, session.stated_departure, now)
+            if outlook is None:
+                departure = session.expected_departure(now, settings.default_dwell, settings.overdue_stay)
+                outlook = DepartureOutlook.certain(max((departure - now).total_seconds() / 3600.0, 1e-9))
+            outlooks.append(outlook)
+        return outlooks
 
     def _solve(self, problem: PlanningProblem) -> FloatArray | None:
         """The look-ahead plan, or None when HiGHS gives none in time (the online step then plans alone)."""
@@ -302,3 +326,20 @@ class LoadAllocator:
             capacity_source=source,
             used_look_ahead=plan is not None,
         )
+
+
+def _presence(
+    outlooks: Sequence[DepartureOutlook], periods: Sequence[Period], now: datetime, availability: FloatArray
+) -> FloatArray | None:
+    """Probability that each car is still plugged in during each period it may use (sessions x periods).
+
+    It is the expected share of the period the car is present, relative to the share the plan may use
+    (up to its latest possible departure). None when every departure is certain: each weight would be 1.
+    """
+    if all(o.is_certain for o in outlooks):
+        return None
+    starts = np.array([(p.start - now).total_seconds() / 3600.0 for p in periods])
+    ends = np.array([(p.end - now).total_seconds() / 3600.0 for p in periods])
+    expected = np.array([o.expected_presence(starts, ends) for o in outlooks])
+    ratio: FloatArray = np.where(availability > 1e-12, expected / np.maximum(availability, 1e-12), 0.0)
+    return np.clip(ratio, 0.0, 1.0)

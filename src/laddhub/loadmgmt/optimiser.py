@@ -10,6 +10,11 @@ fairly within the class without giving up total energy), minus a small per-kWh c
 price and lateness, weighted by the driver's profile). After each class is solved its weighted energy is
 fixed by a constraint so that lower classes cannot take from it. Only the first period is executed; the plan
 is solved again at the next step with fresh data.
+
+When departures are uncertain, `presence[i, t]` is the probability that session i is still plugged in during
+period t. The segments then count expected energy, sum_t presence * kW/unit * hours * r, while a separate row
+keeps the planned energy within the need: a kWh planned for late in a stay is worth only as much as the chance
+the car is still there to take it, so capacity goes first to the cars most likely to leave.
 """
 
 from __future__ import annotations
@@ -34,7 +39,9 @@ class PlanningProblem:
 
     `matrix` is rows x sessions (the linear model restricted to the sessions' EVSEs) and `row_limits` is
     rows x periods (limits after uncontrolled loads). `period_cost` is sessions x periods, a small cost per
-    kWh (well below the 0.01 fairness steps) expressing price and lateness preferences.
+    kWh (well below the 0.01 fairness steps) expressing price and lateness preferences. `presence`
+    (sessions x periods, in [0, 1]) weighs each period's energy by the probability the car is still there;
+    None means every departure is certain.
     """
 
     matrix: FloatArray
@@ -46,6 +53,7 @@ class PlanningProblem:
     energy_kwh: FloatArray
     rank: IntArray
     period_cost: FloatArray
+    presence: FloatArray | None = None
 
 
 class PlanningFailed(RuntimeError):
@@ -178,7 +186,17 @@ class _Layout:
             entries_vals.append(coefficients[nonzero])
         entries_rows.append(num_network + self.rate_session)
         entries_cols.append(columns)
-        entries_vals.append(self.kwh_per_unit)
+        # With uncertain departures the segments count expected energy, and one more row per session keeps
+        # the energy actually planned within its need.
+        uncertain = problem.presence is not None
+        if problem.presence is None:
+            entries_vals.append(self.kwh_per_unit)
+        else:
+            entries_vals.append(self.kwh_per_unit * problem.presence[self.rate_session, self.rate_period])
+            entries_rows.append(num_network + sessions + self.rate_session)
+            entries_cols.append(columns)
+            entries_vals.append(self.kwh_per_unit)
+        need_rows = sessions if uncertain else 0
         segment_cols = self.num_rate_cols + np.arange(sessions * segments)
         entries_rows.append(num_network + np.repeat(np.arange(sessions), segments))
         entries_cols.append(segment_cols)
@@ -192,7 +210,7 @@ class _Layout:
 
         lp = highspy.HighsLp()
         lp.num_col_ = self.num_cols
-        lp.num_row_ = num_network + sessions
+        lp.num_row_ = num_network + sessions + need_rows
         lp.col_cost_ = np.zeros(self.num_cols)
         rate_upper = (
             problem.cap[self.rate_session] * problem.availability[self.rate_session, self.rate_period]
@@ -201,8 +219,15 @@ class _Layout:
         lp.col_lower_ = np.zeros(self.num_cols)
         lp.col_upper_ = np.concatenate([rate_upper, segment_upper])
         network_upper = np.maximum(problem.row_limits[network_rows, :], 0.0).reshape(-1)
-        lp.row_lower_ = np.concatenate([np.full(num_network, -highspy.kHighsInf), np.zeros(sessions)])
-        lp.row_upper_ = np.concatenate([network_upper, np.zeros(sessions)])
+        need = np.maximum(problem.energy_kwh, 0.0)[:need_rows]
+        lp.row_lower_ = np.concatenate(
+            [
+                np.full(num_network, -highspy.kHighsInf),
+                np.zeros(sessions),
+                np.full(need_rows, -highspy.kHighsInf),
+            ]
+        )
+        lp.row_upper_ = np.concatenate([network_upper, np.zeros(sessions), need])
         lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
         lp.a_matrix_.start_ = starts.astype(np.int32)
         lp.a_matrix_.index_ = rows.astype(np.int32)

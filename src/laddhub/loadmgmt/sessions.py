@@ -105,14 +105,19 @@ class Session:
         A car still plugged in after its estimated departure is expected to stay `overdue_stay` longer: about
         half of all drivers leave later than they said, and planning such a car as gone would starve it.
         """
-        departure = self.departure
-        if self.preferences is not None and self.preferences.departure_time is not None:
-            departure = self.preferences.departure_time
+        departure = self.stated_departure
         if departure is None:
             departure = self.arrival + default_dwell
         if departure <= now:
             return now + overdue_stay
         return departure
+
+    @property
+    def stated_departure(self) -> datetime | None:
+        """The departure known for this car: the driver's own from its preferences, else the operator's."""
+        if self.preferences is not None and self.preferences.departure_time is not None:
+            return self.preferences.departure_time
+        return self.departure
 
     def remaining_energy_kwh(self) -> float | None:
         """Energy still missing, from the operator's figure or else from the driver's stated need."""
