@@ -1,9 +1,10 @@
 """The load allocator, pure: (site topology, sessions, signals) -> per-EVSE limits and schedules.
 
 Typical use by the CPO node: load the site once (`site_from_yaml`), build a `LoadAllocator`, and on every
-event or control step call `allocate` with the sessions, the grid signal and the latest meter readings;
-send each EVSE's schedule with `schedule_to_profile` when `needs_resend` says so, and check anything you
-like with the independent `audit`. Nothing here reads a clock, a file or a socket.
+event or control step call `allocate` with the sessions, the grid signal, the latest meter readings and a
+`DepartureModel` of the site's completed stays; send each EVSE's schedule with `schedule_to_profile` when
+`needs_resend` says so, and check anything you like with the independent `audit`. Nothing here reads a
+clock, a file or a socket.
 """
 
 from laddhub.loadmgmt.allocator import (
@@ -15,6 +16,7 @@ from laddhub.loadmgmt.allocator import (
     ScheduleSlot,
 )
 from laddhub.loadmgmt.audit import Violation, audit
+from laddhub.loadmgmt.departures import CompletedStay, DepartureModel, DepartureOutlook
 from laddhub.loadmgmt.profiles import ResendPolicy, needs_resend, schedule_to_profile
 from laddhub.loadmgmt.sessions import ChargingPreferences, PriorityClass, PriorityPolicy, ProfileType, Session
 from laddhub.loadmgmt.signals import (
@@ -43,8 +45,11 @@ __all__ = [
     "CapacitySignal",
     "CapacitySource",
     "ChargingPreferences",
+    "CompletedStay",
     "ConstraintNode",
     "CurrentType",
+    "DepartureModel",
+    "DepartureOutlook",
     "Evse",
     "LimitReason",
     "LoadAllocator",
